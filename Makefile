@@ -23,7 +23,7 @@ test-asan:
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j $(JOBS) -LE 'emulator|bench' $(CTEST_ARGS)
 
 demo: build
-	tests/e2e/demo.sh
+	tools/demo.sh
 
 bench: build
 	tests/bench/run.sh
