@@ -20,6 +20,7 @@ local submodules = {
 }
 
 return setmetatable(M, {
+  __complete = submodules, -- lets the REPL offer azure.<Tab> names without loading them
   __index = function(t, k)
     local name = submodules[k]
     if not name then return nil end

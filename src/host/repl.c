@@ -19,6 +19,58 @@
 #define MARKLEN (sizeof(EOFMARK) / sizeof(char) - 1)
 
 static volatile sig_atomic_t interrupted = 0;
+static lua_State *replL = NULL;
+
+/* Tab completion asks azure.complete (Lua) for the candidates; libedit shows them. */
+static char **candidates = NULL;
+static size_t ncandidates = 0, next_candidate = 0;
+
+static void free_candidates(void) {
+  for (size_t i = 0; i < ncandidates; i++) free(candidates[i]);
+  free(candidates);
+  candidates = NULL;
+  ncandidates = next_candidate = 0;
+}
+
+static char *candidate_generator(const char *text, int state) {
+  (void)text;
+  if (state == 0) next_candidate = 0;
+  if (next_candidate >= ncandidates) return NULL;
+  return strdup(candidates[next_candidate++]);
+}
+
+static char **complete(const char *text, int start, int end) {
+  lua_State *L = replL;
+  rl_attempted_completion_over = 1; /* never fall back to file names */
+  free_candidates();
+  int top = lua_gettop(L);
+  lua_getglobal(L, "require");
+  lua_pushliteral(L, "azure.complete");
+  if (lua_pcall(L, 1, 1, 0) != LUA_OK || !lua_istable(L, -1)) {
+    lua_settop(L, top);
+    return NULL;
+  }
+  lua_getfield(L, -1, "complete");
+  lua_pushstring(L, rl_line_buffer);
+  lua_pushinteger(L, start);
+  lua_pushinteger(L, end);
+  if (lua_pcall(L, 3, 1, 0) != LUA_OK || !lua_istable(L, -1)) {
+    lua_settop(L, top);
+    return NULL;
+  }
+  size_t n = (size_t)luaL_len(L, -1);
+  candidates = calloc(n ? n : 1, sizeof(char *));
+  for (size_t i = 0; candidates && i < n; i++) {
+    lua_geti(L, -1, (lua_Integer)i + 1);
+    const char *c = lua_tostring(L, -1);
+    if (c) candidates[ncandidates++] = strdup(c);
+    lua_pop(L, 1);
+  }
+  lua_settop(L, top);
+  if (ncandidates == 0) return NULL;
+  rl_completion_append_character = '\0';
+  return rl_completion_matches(text, candidate_generator);
+}
 static char history_path[4096];
 
 static void on_sigint_while_reading(int sig) {
@@ -127,7 +179,10 @@ static void print_results(lua_State *L, int base) {
 
 void host_repl(lua_State *L) {
   int interactive = isatty(0);
+  replL = L;
   rl_catch_signals = 0;
+  rl_attempted_completion_function = complete;
+  rl_basic_word_break_characters = " \t\n\"\\'`@$><=;|&{(,+-*/%^~#[]";
   rl_getc_function = getc_interruptible;
   if (interactive) history_setup();
   printf("azlua %s (%s)  Ctrl-D exits, Ctrl-C cancels the line\n", AZLUA_VERSION_STRING, LUA_RELEASE);
@@ -198,6 +253,7 @@ void host_repl(lua_State *L) {
     }
   }
   if (interactive) history_save();
+  free_candidates();
   fputs("\n", stdout);
   fflush(stdout);
 }

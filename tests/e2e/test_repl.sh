@@ -29,6 +29,16 @@ tmux_keys C-c
 check tmux_wait_for 'interrupted!'
 tmux_type '"still " .. "alive"'
 check tmux_wait_for '^"still alive"$'
+# Tab completes a field, and a method through __index.
+tmux_keys -l 'string.for'
+tmux_keys Tab
+check tmux_wait_for '^> string.format$'
+tmux_keys C-c
+tmux_type 'obj = setmetatable({}, {__index = {add_pool = print}})'
+tmux_keys -l 'obj:add_p'
+tmux_keys Tab
+check tmux_wait_for '^> obj:add_pool$'
+tmux_keys C-c
 tmux_type 'error("oops")'
 check tmux_wait_for 'stdin:1: oops'
 tmux_keys C-d
