@@ -86,6 +86,16 @@ def norm_location(loc):
     return _REGION_BY_KEY.get(loc.lower().replace(" ", ""))
 
 
+def rfc1123_to_iso(value):
+    if not value:
+        return None
+    try:
+        from email.utils import parsedate_to_datetime
+        return parsedate_to_datetime(value).strftime("%Y-%m-%dT%H:%M:%S.0000000Z")
+    except (TypeError, ValueError):
+        return None
+
+
 def new_key():
     return base64.b64encode(os.urandom(64)).decode("ascii")
 
@@ -767,7 +777,7 @@ class Arm:
             props.update({"publicAccess": {"container": "Container", "blob": "Blob"}.get(pa, "None"),
                           "leaseStatus": headers.get("x-ms-lease-status", "unlocked").capitalize(),
                           "leaseState": headers.get("x-ms-lease-state", "available").capitalize(),
-                          "lastModifiedTime": headers.get("last-modified"), "metadata": meta})
+                          "lastModifiedTime": rfc1123_to_iso(headers.get("last-modified")), "metadata": meta})
             b["etag"] = headers.get("etag")
         props.setdefault("defaultEncryptionScope", "$account-encryption-key")
         props.setdefault("denyEncryptionScopeOverride", False)

@@ -482,7 +482,8 @@ class Identity:
         thumb = header.get("x5t#S256") or header.get("x5t")
         if alg not in ("RS256", "PS256") or not thumb:
             return (50027, "JWT token is invalid or malformed (alg must be RS256 or PS256 with x5t).")
-        hit = self.certs.get(thumb)
+        # MSAL sends padded (and older code non-url-safe) base64; compare canonical forms
+        hit = self.certs.get(str(thumb).rstrip("=").replace("+", "-").replace("/", "_"))
         if hit is None or hit[0] != client_id:
             return (700027, "The certificate with identifier used to sign the client assertion is not "
                             "registered on application. [Reason - The key was not found., Thumbprint of key "
