@@ -14,6 +14,7 @@
 #include <expat.h>
 #include <lauxlib.h>
 
+#include "util/raise.h"
 #include "util/sbuf.h"
 
 #define XML_MAX_DEPTH 256
@@ -112,7 +113,7 @@ static int l_parse(lua_State *L) {
   }
   lua_setmetatable(L, -2);
   st->parser = XML_ParserCreate("UTF-8");
-  if (!st->parser) return luaL_error(L, "xml: not enough memory");
+  if (!st->parser) return azlua_raise(L, "xml: not enough memory");
   XML_SetUserData(st->parser, st);
   XML_SetElementHandler(st->parser, on_start, on_end);
   XML_SetCharacterDataHandler(st->parser, on_text);
@@ -133,9 +134,9 @@ static int l_parse(lua_State *L) {
   release_text(st);
   if (rc != XML_STATUS_OK || st->refused) {
     const char *why = st->refused ? st->refused : XML_ErrorString(XML_GetErrorCode(st->parser));
-    return luaL_error(L, "xml: %s at line %d column %d", why, line, col);
+    return azlua_raise(L, "xml: %s at line %d column %d", why, line, col);
   }
-  if (lua_gettop(L) != st->base + 1) return luaL_error(L, "xml: no root element");
+  if (lua_gettop(L) != st->base + 1) return azlua_raise(L, "xml: no root element");
   XML_ParserFree(st->parser);
   st->parser = NULL;
   return 1;

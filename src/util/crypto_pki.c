@@ -1,4 +1,5 @@
 #include "util/crypto_pki.h"
+#include "util/raise.h"
 
 #include <string.h>
 
@@ -14,8 +15,8 @@ int crypto_fail(lua_State *L, const char *what) {
   unsigned long e = ERR_get_error(); /* the first entry is the root cause, later ones wrap it */
   const char *lib = e ? ERR_lib_error_string(e) : NULL, *reason = e ? ERR_reason_error_string(e) : NULL;
   ERR_clear_error();
-  if (!reason) return luaL_error(L, "crypto: %s", what);
-  return luaL_error(L, "crypto: %s: %s%s%s", what, lib ? lib : "", lib ? ": " : "", reason);
+  if (!reason) return azlua_raise(L, "crypto: %s", what);
+  return azlua_raise(L, "crypto: %s: %s%s%s", what, lib ? lib : "", lib ? ": " : "", reason);
 }
 
 /* An encrypted key must fail, not prompt on the terminal. */
@@ -67,7 +68,7 @@ static int sign(lua_State *L, int pss) {
   if (!pkey) return crypto_fail(L, "cannot read private key (PEM, unencrypted)");
   if (EVP_PKEY_get_base_id(pkey) != EVP_PKEY_RSA) {
     EVP_PKEY_free(pkey);
-    return luaL_error(L, "crypto: private key is not an RSA key");
+    return azlua_raise(L, "crypto: private key is not an RSA key");
   }
   EVP_MD_CTX *ctx = EVP_MD_CTX_new();
   EVP_PKEY_CTX *pctx = NULL;

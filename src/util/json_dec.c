@@ -7,6 +7,7 @@
 
 #include <lauxlib.h>
 
+#include "util/raise.h"
 #include "util/json_codec.h"
 #include "util/sbuf.h"
 #include "util/utf8.h"
@@ -30,7 +31,7 @@ static void dec_fail(decoder *d, const char *at, const char *what) {
       line_start = q + 1;
     }
   }
-  luaL_error(d->L, "json: %s at line %d column %d (byte %d)", what, (int)line, (int)(at - line_start + 1),
+  azlua_raise(d->L, "json: %s at line %d column %d (byte %d)", what, (int)line, (int)(at - line_start + 1),
              (int)(at - d->start + 1));
 }
 

@@ -7,6 +7,7 @@
 
 #include <lauxlib.h>
 
+#include "util/raise.h"
 #include "util/json_codec.h"
 #include "util/sbuf.h"
 #include "util/utf8.h"
@@ -71,14 +72,14 @@ enum json_kind json_table_kind(lua_State *L, int idx, lua_Integer *n) {
     } else if (lua_isinteger(L, -1) && lua_tointeger(L, -1) >= 1) {
       if (lua_tointeger(L, -1) > max) max = lua_tointeger(L, -1);
     } else {
-      luaL_error(L, "json: cannot encode a table key of type %s", luaL_typename(L, -1));
+      azlua_raise(L, "json: cannot encode a table key of type %s", luaL_typename(L, -1));
     }
   }
   if (count == 0) return JSON_EMPTY;
   if (strings == count) return JSON_OBJECT;
-  if (strings > 0) luaL_error(L, "json: cannot encode a table with both array and object keys");
+  if (strings > 0) azlua_raise(L, "json: cannot encode a table with both array and object keys");
   if (max != count)
-    luaL_error(L, "json: cannot encode a sparse array (%d entries, largest index %d; use json.null for gaps)",
+    azlua_raise(L, "json: cannot encode a sparse array (%d entries, largest index %d; use json.null for gaps)",
                (int)count, (int)max);
   *n = max;
   return JSON_ARRAY;
@@ -107,7 +108,7 @@ static void enc_string(encoder *e, const char *s, size_t len) {
     if (c >= 0x80) {
       /* Valid UTF-8 is copied as is; anything else would make text no JSON reader accepts. */
       size_t n = utf8_seq_len(p, end);
-      if (n == 0) luaL_error(e->L, "json: cannot encode invalid UTF-8 (byte %d of a string)", (int)(p - (const unsigned char *)s + 1));
+      if (n == 0) azlua_raise(e->L, "json: cannot encode invalid UTF-8 (byte %d of a string)", (int)(p - (const unsigned char *)s + 1));
       p += n;
       continue;
     }
@@ -147,7 +148,7 @@ static void enc_integer(encoder *e, lua_Integer v) {
 
 /* The shortest of %.15g..%.17g that reads back as the same double, so 0.1 stays "0.1". */
 static void enc_float(encoder *e, double x) {
-  if (!isfinite(x)) luaL_error(e->L, "json: cannot encode NaN or infinity");
+  if (!isfinite(x)) azlua_raise(e->L, "json: cannot encode NaN or infinity");
   char buf[40];
   int n = 0;
   for (int prec = 15; prec <= 17; prec++) {
@@ -172,7 +173,7 @@ static void enc_array(encoder *e, int idx, lua_Integer n, int level) {
     if (i > 1) sbuf_addc(e->b, ',');
     enc_newline(e, level + 1);
     if (lua_rawgeti(e->L, idx, i) == LUA_TNIL)
-      luaL_error(e->L, "json: array has nil at index %d (use json.null)", (int)i);
+      azlua_raise(e->L, "json: array has nil at index %d (use json.null)", (int)i);
     enc_value(e, lua_gettop(e->L), level + 1);
     lua_pop(e->L, 1);
   }
@@ -183,7 +184,7 @@ static void enc_array(encoder *e, int idx, lua_Integer n, int level) {
 static void enc_member(encoder *e, int key, int *first, int level) {
   lua_State *L = e->L;
   if (lua_type(L, key) != LUA_TSTRING)
-    luaL_error(L, "json: object key must be a string, got %s", luaL_typename(L, key));
+    azlua_raise(L, "json: object key must be a string, got %s", luaL_typename(L, key));
   if (!*first) sbuf_addc(e->b, ',');
   *first = 0;
   enc_newline(e, level + 1);
@@ -214,7 +215,7 @@ static void enc_object_sorted(encoder *e, int idx, int level, int *first) {
   while (lua_next(L, idx)) {
     lua_pop(L, 1);
     if (lua_type(L, -1) != LUA_TSTRING)
-      luaL_error(L, "json: object key must be a string, got %s", luaL_typename(L, -1));
+      azlua_raise(L, "json: object key must be a string, got %s", luaL_typename(L, -1));
     count++;
   }
   keyref *keys = (keyref *)lua_newuserdatauv(L, count * sizeof *keys + 1, 0);
@@ -255,7 +256,7 @@ static void enc_object(encoder *e, int idx, int level) {
 
 static void enc_table(encoder *e, int idx, int level) {
   if (++e->depth > e->max_depth)
-    luaL_error(e->L, "json: nesting deeper than %d levels (a table that contains itself?)", e->max_depth);
+    azlua_raise(e->L, "json: nesting deeper than %d levels (a table that contains itself?)", e->max_depth);
   luaL_checkstack(e->L, 6, "json: nesting too deep");
   lua_Integer n;
   switch (json_table_kind(e->L, idx, &n)) {
@@ -291,7 +292,7 @@ static void enc_value(encoder *e, int idx, int level) {
         break;
       }
       /* fall through */
-    default: luaL_error(L, "json: cannot encode a %s value", luaL_typename(L, idx));
+    default: azlua_raise(L, "json: cannot encode a %s value", luaL_typename(L, idx));
   }
 }
 
