@@ -22,23 +22,32 @@ tmux_type '{b = 2, a = {1}}'
 check tmux_wait_for '^  b = 2,$'
 # Ctrl-C cancels a half-typed line, and interrupts a running loop without leaving the REPL.
 tmux_keys -l 'this is not lua'
+check tmux_wait_for '^> this is not lua$'
 tmux_keys C-c
+check tmux_wait_for '^> ?$'
 tmux_type 'while true do end'
+check tmux_wait_for '^> while true do end$'
 sleep 0.5
 tmux_keys C-c
 check tmux_wait_for 'interrupted!'
 tmux_type '"still " .. "alive"'
 check tmux_wait_for '^"still alive"$'
 # Tab completes a field, and a method through __index.
+check tmux_wait_for '^> ?$'
 tmux_keys -l 'string.for'
+check tmux_wait_for '^> string.for$'
 tmux_keys Tab
 check tmux_wait_for '^> string.format$'
 tmux_keys C-c
+check tmux_wait_for '^> ?$'
 tmux_type 'obj = setmetatable({}, {__index = {add_pool = print}})'
+check tmux_wait_for '^> ?$'
 tmux_keys -l 'obj:add_p'
+check tmux_wait_for '^> obj:add_p$'
 tmux_keys Tab
 check tmux_wait_for '^> obj:add_pool$'
 tmux_keys C-c
+check tmux_wait_for '^> ?$'
 tmux_type 'error("oops")'
 check tmux_wait_for 'stdin:1: oops'
 tmux_keys C-d
