@@ -22,6 +22,11 @@ SPEC_FILES = {
 }
 
 
+# The Batch service rejects unknown enum values although its (TypeSpec-generated)
+# spec marks every enum extensible (modelAsString); ARM RPs follow the spec.
+STRICT_ENUMS = {"batch-data"}
+
+
 def find_specs_dir():
     env = os.environ.get("AZLUA_SHARED")
     cands = []
@@ -72,6 +77,7 @@ class SpecValidator:
             self.available = True
             self.reason = None
         self._missing_noticed = set()
+        self._local = threading.local()   # per-thread: strict enums for the current call
 
     def has(self, spec_name):
         if not self.available:
@@ -118,6 +124,7 @@ class SpecValidator:
         except KeyError:
             return ["unknown definition %r in %s" % (definition, spec_name)]
         errors = []
+        self._local.strict = spec_name in STRICT_ENUMS
         self._check(body, schema, path, "", errors, definition)
         return errors
 
@@ -220,7 +227,7 @@ class SpecValidator:
                 return
             enum = schema.get("enum")
             xe = schema.get("x-ms-enum") or {}
-            if enum and not xe.get("modelAsString", False):
+            if enum and (getattr(self._local, "strict", False) or not xe.get("modelAsString", False)):
                 if value.lower() not in [str(e).lower() for e in enum]:
                     errors.append("Error converting value \"%s\" to type '%s'. Path '%s'. Allowed values: %s."
                                   % (value, xe.get("name", type_name), path, ", ".join(map(str, enum))))
