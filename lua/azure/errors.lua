@@ -19,6 +19,7 @@ M.Error = Error
 
 local service_names = {
   arm = "ARM", batch = "Batch", storage = "Storage", token = "Sign-in", imds = "Managed identity",
+  identity = "Sign-in",
 }
 
 -- What to check for the failures people meet most; keyed "service:code", "service:status" or "code".

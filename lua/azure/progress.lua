@@ -7,16 +7,20 @@
 --   progress.clear()                                     -- erase it before normal output
 local M = {}
 
-local enabled -- nil until first asked: probing the terminal costs a process, so only when needed
+local enabled -- nil until first asked
 
 function M.enabled()
   if enabled == nil then
     if os.getenv("AZLUA_NO_PROGRESS") or os.getenv("NO_COLOR") then
       enabled = false
     else
-      -- Lua has no isatty; `test -t 2` inherits our stderr and answers exactly that question.
-      local ok = os.execute("test -t 2")
-      enabled = ok == true
+      local ok, sys = pcall(require, "azure.core.sys")
+      if ok and sys.isatty then
+        enabled = sys.isatty(2) == true
+      else
+        -- Without the C helper, `test -t 2` inherits our stderr and answers the same question.
+        enabled = os.execute("test -t 2") == true
+      end
     end
   end
   return enabled
