@@ -119,6 +119,20 @@ class ArmTest(unittest.TestCase):
         self.assertEqual(polls, 2)      # --lro-polls 1: one 202, then 200
         self.assertEqual(self.call("HEAD", p)[0], 404)
 
+    def test_lro_poll_count_is_configurable(self):
+        EMU.admin("POST", "settings", {"lro_polls": 3})
+        try:
+            p = self.S + "/resourcegroups/rg-lro" + V
+            self.call("PUT", p, {"location": "eastus"}, expect=201)
+            st, h, b = self.call("DELETE", p)
+            self.assertEqual(st, 202)
+            self.assertEqual(h["retry-after"], "1")
+            st, b, polls = self.follow(h)
+            self.assertEqual((st, polls), (200, 4))     # three 202s, then 200
+            self.assertEqual(self.call("GET", h["location"])[0], 200)   # a finished operation stays finished
+        finally:
+            EMU.admin("POST", "settings", {"lro_polls": 1})
+
     def test_providers_and_storage(self):
         ns = self.S + "/providers/Microsoft.Batch"
         self.assertEqual(self.call("GET", ns + V)[2]["registrationState"], "NotRegistered")
