@@ -17,7 +17,7 @@ class _H(BaseHTTPRequestHandler):
         u = urllib.parse.urlsplit(self.path)
         parts = urllib.parse.unquote(u.path).lstrip("/").split("/", 2)   # account, container, blob
         q = dict(urllib.parse.parse_qsl(u.query))
-        self.server.seen.append((self.command, u.path, q, dict(self.headers.items())))
+        self.server.seen.append((self.command, u.path, q, {k.lower(): v for k, v in self.headers.items()}))
         return parts, q
 
     def _send(self, code, body=b"", ctype="application/octet-stream"):
