@@ -138,6 +138,7 @@ function Container:upload(name, path, opts) return self:blob(name):upload_file(p
 function Container:download(name, path, opts) return self:blob(name):download_file(path, opts) end
 function Container:upload_string(name, s, opts) return self:blob(name):upload_string(s, opts) end
 function Container:download_string(name, opts) return self:blob(name):download_string(opts) end
+function Container:upload_many(items, opts) return require("azure.blob.transfer").upload_many(self, items, opts or {}) end
 function Container:delete_blob(name, opts) return self:blob(name):delete(opts) end
 
 return M

@@ -15,7 +15,7 @@ local function human(n)
   local units = { "B", "KiB", "MiB", "GiB", "TiB" }
   local u = 1
   while n >= 1024 and u < #units do n = n / 1024; u = u + 1 end
-  return u == 1 and string.format("%d %s", n, units[u]) or string.format("%.1f %s", n, units[u])
+  return u == 1 and string.format("%d %s", math.floor(n), units[u]) or string.format("%.1f %s", n, units[u])
 end
 M.human = human
 

@@ -59,11 +59,14 @@ function M.block_size(size, opts)
   return bs
 end
 
-local function option(blob, opts, name)
-  local v = opts[name]
-  if v == nil then v = blob.ctx.options[name] end
-  if v == nil then v = M.defaults[name] end
-  return v
+-- A call's options over the client's (blob.service{block_size=…}) over the defaults.
+local function settings(ctx, opts)
+  return setmetatable({}, { __index = function(_, k)
+    local v = opts[k]
+    if v == nil then v = ctx.options[k] end
+    if v == nil then v = M.defaults[k] end
+    return v
+  end })
 end
 
 local function b64md5(raw, err)
@@ -100,19 +103,20 @@ local function block_ids(n)
 end
 
 -- Runs reqs through the pipeline in windows; meter advances by each request's byte count.
-local function run_windows(blob, reqs, sizes, opts, m)
+local function run_windows(ctx, reqs, sizes, opts, m)
   local conc = M.concurrency(opts)
-  local window_bytes = option(blob, opts, "window_bytes")
+  local window_bytes = opts.window_bytes
+  local window_count = conc * 64
   local i = 1
   while i <= #reqs do
     local batch, bytes = {}, 0
-    while i <= #reqs and (#batch < conc or bytes + sizes[i] <= window_bytes) do
+    while i <= #reqs and (#batch < conc or (bytes + sizes[i] <= window_bytes and #batch < window_count)) do
       batch[#batch + 1] = reqs[i]
       bytes = bytes + sizes[i]
       i = i + 1
     end
     local base = m.done
-    local ok, err = blob.ctx:send_many(batch, {
+    local ok, err = ctx:send_many(batch, {
       concurrency = conc,
       -- byte-level progress, when the pipeline forwards it from the transport
       bytes = function(sent, recv) m:set(base + math.min(bytes, math.max(sent or 0, recv or 0))) end,
@@ -135,9 +139,10 @@ end
 
 -- source: {string=s} or {file=path}; size known.
 local function upload(blob, source, size, opts)
-  local md5 = option(blob, opts, "md5")
+  opts = settings(blob.ctx, opts)
+  local md5 = opts.md5
   local bs = M.block_size(size, opts)
-  local single = opts.single_put_size or blob.ctx.options.single_put_size or bs
+  local single = opts.single_put_size or bs
   local m = meter.new("upload " .. blob.name, size, opts.progress)
   local function body(offset, len)
     if source.string then return source.string:sub(offset + 1, offset + len) end
@@ -167,7 +172,7 @@ local function upload(blob, source, size, opts)
         headers = { ["Content-MD5"] = digest(off, len), ["Content-Type"] = "application/octet-stream" },
         body = body(off, len), expect = { 201 } }
     end
-    local ok, err = run_windows(blob, reqs, sizes, opts, m)
+    local ok, err = run_windows(blob.ctx, reqs, sizes, opts, m)
     if not ok then m:finish(); error(err, 0) end
     res = commit(blob, ids, opts)
   end
@@ -186,10 +191,35 @@ function M.upload_file(blob, path, opts)
   return upload(blob, { file = path }, file_size(path), opts)
 end
 
+-- Many small blobs at once (task outputs, fixtures): one Put Blob each, several in flight, each
+-- retried on its own. items: array of {name=, data=string} or {name=, file=path}; for big files use
+-- upload_file, which splits into blocks.
+function M.upload_many(container, items, opts)
+  opts = settings(container.ctx, opts)
+  local reqs, sizes, total = {}, {}, 0
+  for i, it in ipairs(items) do
+    local b = container:blob(it.name)
+    local body, size = it.data or "", #(it.data or "")
+    if it.file then
+      size = file_size(it.file)
+      body = size > 0 and { file = it.file, offset = 0, length = size } or ""
+    end
+    sizes[i], total = size, total + size
+    reqs[i] = { method = "PUT", url = b:_url(), body = body, expect = { 201 },
+      headers = blob_headers(it, { ["x-ms-blob-type"] = "BlockBlob", ["Content-Type"] = "application/octet-stream" }) }
+  end
+  local m = meter.new("upload " .. #items .. " blobs", total, opts.progress)
+  local ok, err = run_windows(container.ctx, reqs, sizes, opts, m)
+  m:finish()
+  if not ok then error(err, 0) end
+  return #reqs
+end
+
 -- Download into a temp file beside the target, renamed over it only when every range arrived:
 -- a failure never leaves a half-written file under the real name.
 function M.download_file(blob, path, opts)
   if type(path) ~= "string" then error("blob:download_file: path expected", 3) end
+  opts = settings(blob.ctx, opts)
   local p = blob:properties()
   local size = p.size or 0
   local dir, base = path:match("^(.*/)([^/]+)$")
@@ -217,7 +247,7 @@ function M.download_file(blob, path, opts)
           headers = { ["x-ms-range"] = string.format("bytes=%d-%d", off, off + len - 1), ["If-Match"] = p.etag },
           output = { file = tmp, offset = off } }
       end
-      local wok, werr = run_windows(blob, reqs, sizes, opts, m)
+      local wok, werr = run_windows(blob.ctx, reqs, sizes, opts, m)
       if not wok then m:finish(); error(werr, 0) end
     end
     m:set(size)
