@@ -14,6 +14,17 @@ import urllib.request
 import xml.etree.ElementTree as ET
 
 HTTP_TIMEOUT = 60
+SSL_CONTEXT = None          # set by the service when the emulator serves TLS with its own CA
+
+
+def set_ca_file(path):
+    global SSL_CONTEXT
+    import ssl
+    SSL_CONTEXT = ssl.create_default_context(cafile=path) if path else None
+
+
+def _open(req):
+    return urllib.request.urlopen(req, timeout=HTTP_TIMEOUT, context=SSL_CONTEXT)
 
 
 class ResourceFileError(Exception):
@@ -109,7 +120,7 @@ def _fetch(url, dest, mode=None):
     os.makedirs(os.path.dirname(dest) or ".", exist_ok=True)
     req = urllib.request.Request(url, headers={"x-ms-version": "2021-12-02"})
     try:
-        with urllib.request.urlopen(req, timeout=HTTP_TIMEOUT) as r, open(dest + ".part", "wb") as f:
+        with _open(req) as r, open(dest + ".part", "wb") as f:
             while True:
                 b = r.read(1 << 20)
                 if not b:
@@ -174,7 +185,7 @@ def list_blobs(container_url, prefix=""):
                                                                           if marker else ""), ""))
         req = urllib.request.Request(url, headers={"x-ms-version": "2021-12-02"})
         try:
-            with urllib.request.urlopen(req, timeout=HTTP_TIMEOUT) as r:
+            with _open(req) as r:
                 root = ET.fromstring(r.read())
         except urllib.error.HTTPError as e:
             code = {404: "ContainerNotFound", 403: "ResourceContainerAccessDenied"}.get(
@@ -264,7 +275,7 @@ def put_blob(container_url, blob, path, extra_headers=None):
     headers.update(extra_headers or {})
     req = urllib.request.Request(url, data=data, method="PUT", headers=headers)
     try:
-        with urllib.request.urlopen(req, timeout=HTTP_TIMEOUT) as r:
+        with _open(req) as r:
             r.read()
     except urllib.error.HTTPError as e:
         raise OSError("HTTP %d from %s" % (e.code, _redact(url)))

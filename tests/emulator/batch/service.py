@@ -70,6 +70,8 @@ class BatchService:
         self.stopping = False
         self.threads = set()
         self.root = os.path.join(ctx.state_dir, "batch")
+        if getattr(ctx, "ca_file", None):
+            runner.set_ca_file(ctx.ca_file)
         self.scheduler = threading.Thread(target=self._loop, name="batch-scheduler", daemon=True)
         self.scheduler.start()
 
