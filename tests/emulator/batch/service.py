@@ -53,10 +53,10 @@ def _bool(v):
 class Ctx:
     """Per-request facts the handlers need."""
 
-    def __init__(self, req, account):
+    def __init__(self, req, account, request_id=None):
         self.req = req
         self.account = account
-        self.request_id = new_request_id()
+        self.request_id = request_id or new_request_id()
 
 
 class BatchService:
@@ -209,7 +209,7 @@ class BatchService:
         segs = [s for s in (subpath or "/").split("/") if s != ""]
         segs = [urllib.parse.unquote(s) for s in segs] if "%" in (subpath or "") else segs
         m = req.method.upper()
-        c = Ctx(req, acct)
+        c = Ctx(req, acct, rid)
         n = len(segs)
         head = segs[0].lower() if segs else ""
         if head == "pools":
@@ -1361,7 +1361,7 @@ class BatchService:
                 items = [x for x in items if pred(x)]
             q = dict(c.req.query)
             q.pop("$filter", None)
-            c2 = Ctx(_QueryOverride(c.req, q), c.account)
+            c2 = Ctx(_QueryOverride(c.req, q), c.account, c.request_id)
             return self._list(c2, items, "tasks", transform=copy.deepcopy)
 
     def put_task(self, c, jid, tid):
