@@ -90,7 +90,7 @@ class Azurite:
         port = self.port if self.port else _free_port()
         self.proc = subprocess.Popen(self._argv(port), env=self._env(accounts), stdin=subprocess.DEVNULL,
                                      stdout=self.logfile, stderr=self.logfile, cwd=self.dir,
-                                     start_new_session=True)
+                                     start_new_session=True, preexec_fn=_die_with_parent)
         self.port = port
         deadline = time.time() + 60
         while time.time() < deadline:
@@ -250,6 +250,19 @@ def sign_shared_key(account, key, method, raw_path, query, headers):
     sts = "\n".join(std) + "\n" + canon_headers + res
     mac = hmac.new(base64.b64decode(key), sts.encode("utf-8"), hashlib.sha256).digest()
     return base64.b64encode(mac).decode("ascii")
+
+
+try:   # resolved here, not in the forked child (imports after fork can deadlock)
+    import ctypes
+    _prctl = ctypes.CDLL("libc.so.6", use_errno=True).prctl
+except Exception:   # not Linux/glibc
+    _prctl = None
+
+
+def _die_with_parent():
+    """Linux: Azurite gets SIGTERM if the emulator dies without cleaning up (e.g. SIGKILL)."""
+    if _prctl is not None:
+        _prctl(1, signal.SIGTERM)   # PR_SET_PDEATHSIG
 
 
 def _free_port():
