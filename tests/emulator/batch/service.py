@@ -442,18 +442,9 @@ class BatchService:
                 v = body.get(k, 0)
                 if not isinstance(v, int) or v < 0:
                     raise self._bad_prop(k, v, "%s must be a non-negative integer." % k)
-            if body.get("resizeTimeout") is not None:
-                s = parse_duration(body["resizeTimeout"])
-                if s is None or s < 300:
-                    raise self._bad_prop("resizeTimeout", body["resizeTimeout"],
-                                         "resizeTimeout must be at least 5 minutes.")
+            self._check_resize_timeout(body.get("resizeTimeout"))
         with self.cond:
-            old = c.account.pools.get(pid.lower())
-            if old is not None:
-                if old.d["state"] == "deleting":
-                    raise BatchFault(409, "PoolBeingDeleted", "The specified pool has been marked for deletion "
-                                     "and is being reclaimed.")
-                raise BatchFault(409, "PoolExists", "The specified pool already exists.")
+            self._ensure_new(c.account.pools, pid, "Pool", "has been marked for deletion and is being reclaimed")
             now = iso()
             d = copy.deepcopy(body)
             d.update({"url": "%s/pools/%s" % (c.account.url, pid), "creationTime": now, "state": "active",
@@ -486,6 +477,19 @@ class BatchService:
             self._reconcile(pool)
             self.cond.notify_all()
             return self._empty(201, self._entity_headers(d, True))
+
+    def _ensure_new(self, table, ident, kind, deleting_text):
+        old = table.get(ident.lower())
+        if old is not None:
+            if old.d["state"] == "deleting":
+                raise BatchFault(409, kind + "BeingDeleted", "The specified %s %s." % (kind.lower(), deleting_text))
+            raise BatchFault(409, kind + "Exists", "The specified %s already exists." % kind.lower())
+
+    def _check_resize_timeout(self, v):
+        if v is not None:
+            s = parse_duration(v)
+            if s is None or s < 300:
+                raise self._bad_prop("resizeTimeout", v, "resizeTimeout must be at least 5 minutes.")
 
     def _check_interval(self, v):
         if v is None:
@@ -575,10 +579,7 @@ class BatchService:
                     if v is not None and (not isinstance(v, int) or v < 0):
                         raise self._bad_prop(k, v, "%s must be a non-negative integer." % k)
                 if body.get("resizeTimeout") is not None:
-                    s = parse_duration(body["resizeTimeout"])
-                    if s is None or s < 300:
-                        raise self._bad_prop("resizeTimeout", body["resizeTimeout"],
-                                             "resizeTimeout must be at least 5 minutes.")
+                    self._check_resize_timeout(body["resizeTimeout"])
                     p.d["resizeTimeout"] = body["resizeTimeout"]
                 if "targetDedicatedNodes" in body:
                     p.d["targetDedicatedNodes"] = body["targetDedicatedNodes"]
@@ -986,12 +987,7 @@ class BatchService:
         if oatc not in ("noaction", "terminatejob"):
             raise self._bad_prop("onAllTasksComplete", oatc, "Must be noaction or terminatejob.")
         with self.cond:
-            old = c.account.jobs.get(jid.lower())
-            if old is not None:
-                if old.d["state"] == "deleting":
-                    raise BatchFault(409, "JobBeingDeleted", "The specified job has been marked for deletion and "
-                                     "is being garbage collected.")
-                raise BatchFault(409, "JobExists", "The specified job already exists.")
+            self._ensure_new(c.account.jobs, jid, "Job", "has been marked for deletion and is being garbage collected")
             now = iso()
             d = copy.deepcopy(body)
             d.update({"url": "%s/jobs/%s" % (c.account.url, jid), "creationTime": now, "state": "active",
@@ -1063,10 +1059,7 @@ class BatchService:
         with self.cond:
             j = self._job(c, jid)
             if j.d["state"] != "deleting":
-                j.d["previousState"] = j.d["state"]
-                j.d["previousStateTransitionTime"] = j.d["stateTransitionTime"]
-                j.d["state"] = "deleting"
-                j.d["stateTransitionTime"] = iso()
+                _transition(j.d, "deleting")
                 touch(j.d)
                 j.queue.clear()
                 for t in j.tasks.values():
@@ -1094,8 +1087,7 @@ class BatchService:
                 opt = (body.get("disableTasks") or "").lower()
                 if opt not in ("requeue", "terminate", "wait"):
                     raise self._bad_prop("disableTasks", opt, "Must be requeue, terminate or wait.")
-                j.d["previousState"], j.d["previousStateTransitionTime"] = j.d["state"], j.d["stateTransitionTime"]
-                j.d["state"], j.d["stateTransitionTime"] = "disabled", iso()
+                _transition(j.d, "disabled")
                 if opt in ("requeue", "terminate"):
                     for t in j.tasks.values():
                         if t.cancel is not None:
@@ -1106,8 +1098,7 @@ class BatchService:
                 if j.d["state"] not in ("disabled", "disabling"):
                     raise BatchFault(409, "OperationInvalidForCurrentState",
                                      "The specified job is not disabled.")
-                j.d["previousState"], j.d["previousStateTransitionTime"] = j.d["state"], j.d["stateTransitionTime"]
-                j.d["state"], j.d["stateTransitionTime"] = "active", iso()
+                _transition(j.d, "active")
                 touch(j.d)
                 self.cond.notify_all()
                 return self._empty(202, self._entity_headers(j.d))
@@ -1118,8 +1109,7 @@ class BatchService:
         if j.finishing:
             return
         j.finishing = True
-        j.d["previousState"], j.d["previousStateTransitionTime"] = j.d["state"], j.d["stateTransitionTime"]
-        j.d["state"], j.d["stateTransitionTime"] = "terminating", iso()
+        _transition(j.d, "terminating")
         j.d["executionInfo"]["terminateReason"] = reason
         touch(j.d)
         for t in j.tasks.values():
@@ -1152,8 +1142,7 @@ class BatchService:
                     shutil.rmtree(os.path.join(n.root, "workitems", j.id), ignore_errors=True)
             else:
                 if j.d["state"] == "terminating":
-                    j.d["previousState"], j.d["previousStateTransitionTime"] = j.d["state"], j.d["stateTransitionTime"]
-                    j.d["state"], j.d["stateTransitionTime"] = "completed", iso()
+                    _transition(j.d, "completed")
                     j.d["executionInfo"]["endTime"] = iso()
                     touch(j.d)
             self.cond.notify_all()
@@ -2087,6 +2076,11 @@ class _QueryOverride:
 
     def __getattr__(self, name):
         return getattr(self._req, name)
+
+
+def _transition(d, state):
+    d["previousState"], d["previousStateTransitionTime"] = d["state"], d["stateTransitionTime"]
+    d["state"], d["stateTransitionTime"] = state, iso()
 
 
 def _failure_exit(code, reason):
