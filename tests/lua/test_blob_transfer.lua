@@ -1,0 +1,62 @@
+-- Large transfers against Azurite: a 64 MiB file in 1 MiB blocks (64 blocks, 8 in flight) up and
+-- down, SHA-256 equal, progress reported, and peak RSS bounded by concurrency × block + 16 MiB
+-- (blocks stream from and to the file; Lua never holds one). The 1 GiB run is tests/bench.
+local t = dofile("tests/lua/lib/testing.lua")
+local azurite = dofile("tests/lua/lib/azurite.lua")
+local blob = require "azure.blob"
+local crypto = require "azure.core.crypto"
+
+local MiB = 1024 * 1024
+local SIZE, BLOCK, CONC = 64 * MiB, 1 * MiB, 8
+
+local function vm(field)
+  local f = io.open("/proc/self/status", "r")
+  local s = f:read("a")
+  f:close()
+  return tonumber(s:match(field .. ":%s*(%d+) kB")) * 1024
+end
+
+t.test("64 MiB up and down in parallel blocks: same SHA-256, bounded RSS, progress", function()
+  local srv = azurite.start_or_skip(t)
+  local src = os.tmpname()
+  local dst = os.tmpname()
+  local ok, err = pcall(function()
+    assert(os.execute(string.format("head -c %d /dev/urandom > %s", SIZE, src)))
+    local c = blob.service { connection_string = srv.connection_string }:container("big")
+    c:create()
+    local seen, last = 0, -1
+    -- window_bytes: sign and send 16 blocks at a time, so progress moves during the upload
+    local r = c:upload("dir/big.bin", src, { block_size = BLOCK, concurrency = CONC, window_bytes = 16 * MiB,
+      progress = function(done, total)
+        t.ok(done >= last, "progress only grows"); last = done; seen = seen + 1
+        t.eq(total, SIZE)
+      end })
+    t.eq(r.blocks, SIZE // BLOCK)
+    t.eq(last, SIZE, "progress reaches the total")
+    t.ok(seen >= 2, "progress called during the transfer")
+    t.eq(c:blob("dir/big.bin"):properties().size, SIZE)
+    c:download("dir/big.bin", dst, { block_size = BLOCK, concurrency = CONC })
+    t.eq(crypto.hex(crypto.sha256_file(dst)), crypto.hex(crypto.sha256_file(src)), "sha256")
+    -- a ranged read straddling two blocks
+    local f = io.open(src, "rb"); f:seek("set", BLOCK - 10); local want = f:read(20); f:close()
+    t.eq(c:blob("dir/big.bin"):read(BLOCK - 10, 20), want)
+    local hwm = vm("VmHWM")
+    print(string.format("peak RSS %.1f MiB (bound %d MiB)", hwm / MiB, CONC * BLOCK // MiB + 16))
+    t.ok(hwm <= CONC * BLOCK + 16 * MiB, "peak RSS " .. hwm)
+  end)
+  os.remove(src); os.remove(dst)
+  if not ok then error(err, 0) end
+end)
+
+t.test("block size grows so a blob needs at most 50,000 blocks", function()
+  local transfer = require "azure.blob.transfer"
+  t.eq(transfer.block_size(100 * MiB, {}), 8 * MiB)
+  local big = 1000 * 1024 * MiB -- 1000 GiB
+  local bs = transfer.block_size(big, {})
+  t.ok(math.ceil(big / bs) <= 50000, "blocks " .. math.ceil(big / bs))
+  t.eq(bs % MiB, 0)
+  t.ok(transfer.concurrency({}) >= 4)
+  t.eq(transfer.concurrency({ concurrency = 3 }), 3)
+end)
+
+t.run()
