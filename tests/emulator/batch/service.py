@@ -43,7 +43,7 @@ ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 MAX_COLLECTION_TASKS = 100
 MAX_COLLECTION_BYTES = 1024 * 1024
 PAGE_DEFAULT = 1000
-ENV_PASS = ("PATH", "LANG", "LC_ALL", "HOME", "USER", "LOGNAME", "SHELL", "TMPDIR", "TERM", "PYTHONPATH")
+ENV_PASS = ("LANG", "LC_ALL", "HOME", "USER", "LOGNAME", "SHELL", "TMPDIR", "TERM", "PYTHONPATH")
 
 
 def _bool(v):
@@ -1763,7 +1763,10 @@ class BatchService:
     # ------------------------------------------------------------ running
     def _env(self, n, j, tdir, wd, extra=None, task_id=None):
         env = {k: os.environ[k] for k in ENV_PASS if k in os.environ}
-        env.setdefault("PATH", "/usr/local/bin:/usr/bin:/bin")
+        # A pool node's PATH is the distribution's default, not the emulator user's (whose pyenv or
+        # virtualenv shims would hide the system python3 that has mpi4py).
+        env["PATH"] = os.environ.get("AZLUA_EMULATOR_NODE_PATH",
+                                     "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")
         p = n.pool
         env.update({
             "AZ_BATCH_ACCOUNT_NAME": p.account.name, "AZ_BATCH_ACCOUNT_URL": p.account.url,
