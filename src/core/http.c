@@ -37,21 +37,26 @@
  *   err.curl_code (absent for insecure and file failures before the transfer), err.url (without query),
  *   err.sent     true when the whole request (headers and body) was handed to the connection before the
  *                failure: a non-idempotent request may have been acted on; false means it was not.
- *   err.status   when a final status line had arrived before the failure; err.elapsed, err.reused,
- *   err.bytes_sent, err.bytes_received as in res.
+ *   err.http_status  the status when a final status line had arrived before the failure (a body cut
+ *                off mid-way). Deliberately not `status`: an err never has .status, a res always has, so
+ *                `if r.status` tells them apart everywhere (request_many included) and a cut-off 206 is
+ *                never mistaken for a response.
+ *   err.elapsed, err.reused, err.bytes_sent, err.bytes_received as in res.
  *
  * http.request_many(reqs [, {concurrency=8, progress=fn}]) -> out
  *   Runs every request on the multi handle with at most `concurrency` in flight (files of bodies and
- *   outputs are opened only while their request runs). out[i] is reqs[i]'s res (has .status) or err (has
- *   .kind, no .status field... except err.status as above: test `res.kind == nil` for success).
+ *   outputs are opened only while their request runs; memory is O(concurrency), not O(#reqs)). out[i] is
+ *   reqs[i]'s res (has .status) or err (has .kind, no .status), in the order of reqs.
  *   progress(sent_total, received_total) (body bytes over all requests) is called at most ~10 times a
  *   second and once at the end. Misuse in any request raises before anything is sent.
  *
  * Ctrl-C (azlua_interrupted) stops waiting within 100 ms: transfers are aborted and cleaned up, and
- * "interrupted!" is raised (a Lua error, which the host prints as one line).
+ * "interrupted!" is raised (a Lua error, which the host prints as one line). The flag stays set until the
+ * host's next top-level call, so a retry loop that catches the error is interrupted again at once.
  *
  * http.set_hook(fn | nil): fn(info) after each request with {method, url (without query), status | kind,
  *   elapsed, reused, bytes_sent, bytes_received}. An error in the hook propagates (transfers cleaned up).
+ *   Neither the hook nor a progress callback may make requests (that raises).
  * http.stats() -> {connections_opened = n, requests = n, curl_loaded = bool} for this process.
  */
 #include <errno.h>
@@ -149,10 +154,13 @@ typedef struct {
 } buf_t;
 
 enum { OWN_NONE, OWN_FILE_READ, OWN_FILE_WRITE, OWN_MAXBODY, OWN_NOMEM };
-enum { X_PENDING, X_RUNNING, X_DONE };
+enum { X_FREE, X_READY, X_RUNNING };
 
+/* A slot of a batch: holds one request from when it is read until its result is pushed. */
 typedef struct {
   int state;
+  int slot;            /* its index in the batch (where its body string is anchored) */
+  lua_Integer index;   /* 1-based position of the request in reqs */
   CURL *easy;
   CURLU *cu;
   struct curl_slist *hdrs;
@@ -215,14 +223,14 @@ static void xfer_close_files(xfer_t *x) {
   x->in_fd = x->out_fd = -1;
 }
 
-/* Gives the easy handle back (removing it from the multi handle if it runs) and frees everything. */
-static void xfer_release(xfer_t *x) {
+/* Gives the easy handle back (removing it from the multi handle if it runs), frees everything and
+ * leaves x as a free slot. */
+static void xfer_reset(xfer_t *x) {
   if (x->easy) {
     if (x->state == X_RUNNING) azcurl.multi_remove_handle(pool.multi, x->easy);
     easy_put(x->easy);
     x->easy = NULL;
   }
-  if (x->state == X_RUNNING) x->state = X_DONE;
   xfer_close_files(x);
   if (x->hdrs) azcurl.slist_free_all(x->hdrs);
   if (x->cu) azcurl.url_cleanup(x->cu);
@@ -236,11 +244,16 @@ static void xfer_release(xfer_t *x) {
   x->safe_url = x->host = x->in_path = x->out_path = x->ca_file = NULL;
   buf_free(&x->resp);
   buf_free(&x->head_buf);
+  int slot = x->slot;
+  memset(x, 0, sizeof *x);
+  x->slot = slot;
+  x->state = X_FREE;
+  x->in_fd = x->out_fd = -1;
 }
 
 static void batch_free(batch_t *b) {
   if (b->x) {
-    for (int i = 0; i < b->n; i++) xfer_release(&b->x[i]);
+    for (int i = 0; i < b->n; i++) xfer_reset(&b->x[i]);
     free(b->x);
     b->x = NULL;
     b->n = 0;
@@ -513,7 +526,7 @@ static void read_body(lua_State *L, int req, xfer_t *x, int anchors, const char 
     x->body = lua_tolstring(L, -1, &n);
     x->up_len = (curl_off_t)n;
     x->has_body = 1;
-    lua_rawseti(L, anchors, (lua_Integer)luaL_len(L, anchors) + 1); /* keeps the string alive */
+    lua_rawseti(L, anchors, x->slot + 1); /* keeps the string alive while the slot holds it */
     return;
   }
   if (t == LUA_TTABLE) {
@@ -551,6 +564,7 @@ static long ms_of(double s) { return s < 0 ? -1 : (long)(s * 1000.0 + 0.5); }
 
 static void read_request(lua_State *L, int req, xfer_t *x, int anchors, const char *where) {
   if (lua_type(L, req) != LUA_TTABLE) luaL_error(L, "%s must be a table", where);
+  luaL_checkstack(L, 16, "http: request too deeply nested");
   const char *m = "GET";
   size_t mlen = 3;
   if (opt_field(L, req, "method", LUA_TSTRING, where, "a string") == LUA_TSTRING) m = lua_tolstring(L, -1, &mlen);
@@ -838,7 +852,7 @@ static int xfer_finish(lua_State *L, xfer_t *x, lua_Integer *sent_total, lua_Int
                                                                         : azlua_curl_error_kind(x->result);
       failure_message(x, msg, sizeof msg);
       set_int(L, "curl_code", (lua_Integer)x->result);
-      if (x->status >= 200) set_int(L, "status", x->status);
+      if (x->status >= 200) set_int(L, "http_status", x->status); /* never "status": see above */
     }
     set_str(L, "kind", kind);
     set_str(L, "message", msg);
@@ -854,8 +868,7 @@ static int xfer_finish(lua_State *L, xfer_t *x, lua_Integer *sent_total, lua_Int
   if (recv_total) *recv_total += (lua_Integer)down;
   char method[sizeof x->method];
   memcpy(method, x->method, sizeof method);
-  x->state = X_DONE;
-  xfer_release(x);
+  xfer_reset(x);
 
   if (lua_rawgetp(L, LUA_REGISTRYINDEX, &HOOK_KEY) == LUA_TFUNCTION) {
     int res = lua_gettop(L) - 1;
@@ -887,12 +900,12 @@ static double now_s(void) {
   return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* Pushes a new batch of n transfers (a to-be-closed userdata: whatever error unwinds the stack, its
- * transfers are removed from the multi handle and freed) and its anchor table (the user value). */
-static batch_t *batch_new(lua_State *L, int n) {
+/* Pushes a new batch of `slots` transfer slots: a to-be-closed userdata (whatever error unwinds the
+ * stack, its transfers are removed from the multi handle and freed) whose user value anchors the body
+ * strings of the requests in flight. */
+static batch_t *batch_new(lua_State *L, int slots) {
   batch_t *b = (batch_t *)lua_newuserdatauv(L, sizeof(batch_t), 1);
-  b->n = 0;
-  b->x = NULL;
+  memset(b, 0, sizeof *b);
   if (luaL_newmetatable(L, "azure.core.http.batch")) {
     lua_pushcfunction(L, batch_close);
     lua_setfield(L, -2, "__close");
@@ -901,11 +914,14 @@ static batch_t *batch_new(lua_State *L, int n) {
   }
   lua_setmetatable(L, -2);
   lua_toclose(L, -1);
-  b->x = calloc((size_t)(n > 0 ? n : 1), sizeof(xfer_t));
+  b->x = calloc((size_t)slots, sizeof(xfer_t));
   if (!b->x) luaL_error(L, "not enough memory");
-  b->n = n;
-  for (int i = 0; i < n; i++) b->x[i].in_fd = b->x[i].out_fd = -1;
-  lua_newtable(L);
+  b->n = slots;
+  for (int i = 0; i < slots; i++) {
+    b->x[i].slot = i;
+    b->x[i].in_fd = b->x[i].out_fd = -1;
+  }
+  lua_createtable(L, slots, 0);
   lua_setiuservalue(L, -2, 1);
   return b;
 }
@@ -915,25 +931,52 @@ static void ensure_pool(lua_State *L) {
   if (pool_ready(err, sizeof err) != 0) luaL_error(L, "%s", err);
 }
 
-/* Runs every transfer of b. Each result goes to out[i] (out > 0) or, for a single transfer, is left on
- * the stack (returns whether it is a res). */
-static int batch_run(lua_State *L, batch_t *b, int concurrency, int progress, int out) {
-  int next = 0, active = 0, done = 0, last_ok = 0;
+/* The requests of a batch: the table at `reqs` itself (single) or its elements 1..n. */
+typedef struct {
+  int reqs, single, anchors;
+  lua_Integer n;
+} source_t;
+
+/* Reads request i into the free slot x (raises on misuse). */
+static void load_request(lua_State *L, const source_t *src, xfer_t *x, lua_Integer i) {
+  char where[64];
+  if (src->single) {
+    snprintf(where, sizeof where, "http.request: req");
+    lua_pushvalue(L, src->reqs);
+  } else {
+    snprintf(where, sizeof where, "http.request_many: reqs[%lld]", (long long)i);
+    lua_geti(L, src->reqs, i);
+  }
+  read_request(L, lua_gettop(L), x, src->anchors, where);
+  lua_pop(L, 1);
+  x->index = i;
+  x->state = X_READY;
+}
+
+/* Runs every request of src with at most b->n in flight. Each result goes to out[i] (out > 0) or, for a
+ * single request, is left on the stack; returns whether the last result is a res. */
+static int batch_run(lua_State *L, batch_t *b, const source_t *src, int progress, int out) {
+  lua_Integer next = 1, done = 0;
+  int active = 0, last_ok = 0;
+  lua_Integer sent_done = 0, recv_done = 0;
+  double last_progress = now_s();
   if (pool.busy) luaL_error(L, "http: a request cannot be made from a hook or progress callback");
   pool.busy = 1;
   b->owns_busy = 1;
-  lua_Integer sent_done = 0, recv_done = 0;
-  double last_progress = now_s();
-  while (done < b->n) {
-    while (active < concurrency && next < b->n) {
-      xfer_t *x = &b->x[next++];
+  while (done < src->n) {
+    for (int s = 0; s < b->n && next <= src->n; s++) {
+      xfer_t *x = &b->x[s];
+      if (x->state != X_FREE) continue;
+      load_request(L, src, x, next++);
       if (xfer_start(x) == 0) {
         active++;
         continue;
       }
-      last_ok = xfer_finish(L, x, &sent_done, &recv_done);
-      if (out) lua_rawseti(L, out, (lua_Integer)(x - b->x) + 1);
+      lua_Integer idx = x->index;
+      last_ok = xfer_finish(L, x, &sent_done, &recv_done); /* frees the slot; may run the hook */
+      if (out) lua_rawseti(L, out, idx);
       done++;
+      s--; /* fill the same slot again */
     }
     if (active == 0) continue;
     int running = 0;
@@ -949,27 +992,28 @@ static int batch_run(lua_State *L, batch_t *b, int concurrency, int progress, in
       if (!x || x < b->x || x >= b->x + b->n || x->state != X_RUNNING) continue;
       x->result = msg->data.result;
       azcurl.multi_remove_handle(pool.multi, x->easy);
-      x->state = X_DONE;
+      x->state = X_READY;
       active--;
       done++;
       finished++;
-      last_ok = xfer_finish(L, x, &sent_done, &recv_done); /* may run the hook (Lua) */
-      if (out) lua_rawseti(L, out, (lua_Integer)(x - b->x) + 1);
+      lua_Integer idx = x->index;
+      last_ok = xfer_finish(L, x, &sent_done, &recv_done);
+      if (out) lua_rawseti(L, out, idx);
     }
     if (azlua_interrupted) batch_fail(L, b, "interrupted!");
     if (progress && now_s() - last_progress >= PROGRESS_INTERVAL) {
-      lua_Integer s = sent_done, r = recv_done;
+      lua_Integer su = sent_done, re = recv_done;
       for (int i = 0; i < b->n; i++) {
         if (b->x[i].state != X_RUNNING) continue;
         curl_off_t up = 0, down = 0;
         azcurl.easy_getinfo(b->x[i].easy, CURLINFO_SIZE_UPLOAD_T, &up);
         azcurl.easy_getinfo(b->x[i].easy, CURLINFO_SIZE_DOWNLOAD_T, &down);
-        s += (lua_Integer)up;
-        r += (lua_Integer)down;
+        su += (lua_Integer)up;
+        re += (lua_Integer)down;
       }
       lua_pushvalue(L, progress);
-      lua_pushinteger(L, s);
-      lua_pushinteger(L, r);
+      lua_pushinteger(L, su);
+      lua_pushinteger(L, re);
       lua_call(L, 2, 0);
       last_progress = now_s();
     }
@@ -984,6 +1028,8 @@ static int batch_run(lua_State *L, batch_t *b, int concurrency, int progress, in
     lua_pushinteger(L, recv_done);
     lua_call(L, 2, 0);
   }
+  pool.busy = 0;
+  b->owns_busy = 0;
   return last_ok;
 }
 
@@ -993,8 +1039,8 @@ static int l_request(lua_State *L) {
   ensure_pool(L);
   batch_t *b = batch_new(L, 1); /* 2: batch (to-be-closed) */
   lua_getiuservalue(L, 2, 1);   /* 3: anchors */
-  read_request(L, 1, &b->x[0], 3, "http.request: req");
-  int ok = batch_run(L, b, 1, 0, 0); /* 4: res or err */
+  source_t src = {1, 1, 3, 1};
+  int ok = batch_run(L, b, &src, 0, 0); /* 4: res or err */
   if (ok) return 1;
   lua_pushnil(L);
   lua_insert(L, -2);
@@ -1003,33 +1049,32 @@ static int l_request(lua_State *L) {
 
 static int l_request_many(lua_State *L) {
   luaL_checktype(L, 1, LUA_TTABLE);
-  int concurrency = DEFAULT_CONCURRENCY;
+  lua_Integer concurrency = DEFAULT_CONCURRENCY;
   lua_settop(L, 2);
   if (!lua_isnil(L, 2)) {
     luaL_checktype(L, 2, LUA_TTABLE);
-    lua_Integer c = opt_int(L, 2, "concurrency", "http.request_many: opts", DEFAULT_CONCURRENCY);
-    if (c < 1) luaL_error(L, "http.request_many: opts.concurrency must be at least 1");
-    concurrency = c > 1024 ? 1024 : (int)c;
+    concurrency = opt_int(L, 2, "concurrency", "http.request_many: opts", DEFAULT_CONCURRENCY);
+    if (concurrency < 1) luaL_error(L, "http.request_many: opts.concurrency must be at least 1");
     opt_field(L, 2, "progress", LUA_TFUNCTION, "http.request_many: opts", "a function");
   } else {
     lua_pushnil(L);
   }
   int progress = lua_isfunction(L, 3) ? 3 : 0; /* 3: progress function or nil */
   lua_Integer n = (lua_Integer)luaL_len(L, 1);
-  if (n < 0 || n > 1000000) luaL_error(L, "http.request_many: too many requests");
-  lua_createtable(L, (int)n, 0); /* 4: out */
-  if (n == 0) return 1;
+  lua_createtable(L, n > 0 && n < 1000000 ? (int)n : 0, 0); /* 4: out */
+  if (n <= 0) return 1;
+  if (concurrency > n) concurrency = n;
+  if (concurrency > 1024) concurrency = 1024;
   ensure_pool(L);
-  batch_t *b = batch_new(L, (int)n); /* 5 */
-  lua_getiuservalue(L, 5, 1);        /* 6: anchors */
-  char where[64];
+  batch_t *b = batch_new(L, (int)concurrency); /* 5 */
+  lua_getiuservalue(L, 5, 1);                  /* 6: anchors */
+  source_t src = {1, 0, 6, n};
+  /* Misuse anywhere raises before anything is sent: read every request once (into slot 0). */
   for (lua_Integer i = 1; i <= n; i++) {
-    snprintf(where, sizeof where, "http.request_many: reqs[%lld]", (long long)i);
-    lua_geti(L, 1, i);
-    read_request(L, lua_gettop(L), &b->x[i - 1], 6, where);
-    lua_pop(L, 1);
+    load_request(L, &src, &b->x[0], i);
+    xfer_reset(&b->x[0]);
   }
-  batch_run(L, b, concurrency, progress, 4);
+  batch_run(L, b, &src, progress, 4);
   lua_pushvalue(L, 4);
   return 1;
 }
