@@ -31,8 +31,9 @@
  *   received), res.body (string; "" when streamed to a file), res.elapsed (seconds), res.reused (the
  *   connection was reused), res.bytes_sent / res.bytes_received (body bytes), res.http_version ("1.1").
  *
- *   err.kind     "connect" | "dns" | "timeout" | "tls" | "reset" (send/recv error, partial body, empty
- *                reply) | "insecure" | "file" (body/output file) | "other"
+ *   err.kind     "connect" (also: a proxy refused the tunnel) | "dns" | "timeout" | "tls" | "reset"
+ *                (send/recv error, partial body, empty reply) | "insecure" | "file" (body/output file) |
+ *                "other"
  *   err.message  one line: "host[:port]: curl's message" (never the query string or a header value)
  *   err.curl_code (absent for insecure and file failures before the transfer), err.url (without query),
  *   err.sent     true when the whole request (headers and body) was handed to the connection before the
@@ -810,7 +811,7 @@ static void failure_message(xfer_t *x, char *out, size_t outlen) {
 static int xfer_finish(lua_State *L, xfer_t *x, lua_Integer *sent_total, lua_Integer *recv_total) {
   long status = 0, nconn = 0, httpver = 0;
   curl_off_t total_us = 0, up = 0, down = 0;
-  long reqsize = 0;
+  long reqsize = 0, proxy_status = 0;
   char *ip = NULL;
   int ok = 0;
   if (x->easy) {
@@ -823,6 +824,7 @@ static int xfer_finish(lua_State *L, xfer_t *x, lua_Integer *sent_total, lua_Int
     azcurl.easy_getinfo(e, CURLINFO_SIZE_DOWNLOAD_T, &down);
     azcurl.easy_getinfo(e, CURLINFO_HTTP_VERSION, &httpver);
     azcurl.easy_getinfo(e, CURLINFO_REQUEST_SIZE, &reqsize);
+    azcurl.easy_getinfo(e, CURLINFO_HTTP_CONNECTCODE, &proxy_status);
     pool.connections += nconn;
     ok = !x->pre_kind && x->result == CURLE_OK && x->own_err == OWN_NONE;
   }
@@ -850,6 +852,7 @@ static int xfer_finish(lua_State *L, xfer_t *x, lua_Integer *sent_total, lua_Int
       kind = x->own_err == OWN_FILE_READ || x->own_err == OWN_FILE_WRITE ? "file"
              : x->own_err != OWN_NONE                                   ? "other"
                                                                         : azlua_curl_error_kind(x->result);
+      if (proxy_status >= 300 && x->own_err == OWN_NONE) kind = "connect"; /* the proxy refused the tunnel */
       failure_message(x, msg, sizeof msg);
       set_int(L, "curl_code", (lua_Integer)x->result);
       if (x->status >= 200) set_int(L, "http_status", x->status); /* never "status": see above */

@@ -443,6 +443,22 @@ t.test("plain http to a non-loopback host is refused before connecting", functio
   t.eq(res.status, 200)
 end)
 
+t.test("proxy variables: https goes through https_proxy, loopback never does", function()
+  local bin = os.getenv("AZLUA_BIN") or arg[-1]
+  local before = server_stats().tunnels
+  local code = "local h = require('azure.core.http'); "
+    .. "local _, e = h.request({url='https://azlua-proxy-test.example/x'}); io.write(e.kind, ' '); "
+    .. "local r = assert(h.request({url='" .. srv().base .. "/echo'})); io.write(r.status)"
+  local p = assert(io.popen(string.format("https_proxy=%s http_proxy=http://127.0.0.1:1 no_proxy= %s -e %q",
+    srv().base, bin, code)))
+  local out = p:read("a")
+  p:close()
+  t.eq(server_stats().tunnels, before + 1, "the https request asked the proxy for a tunnel")
+  local kind, status = out:match("^(%S+) (%d+)$")
+  t.eq(kind, "connect", "the proxy refused the tunnel")
+  t.eq(status, "200", "plain http to loopback bypassed the (dead) http_proxy")
+end)
+
 -- ---- TLS ----------------------------------------------------------------------------------------
 
 local function make_certs()

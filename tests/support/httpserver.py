@@ -12,7 +12,9 @@ Endpoints (query parameters in brackets):
                    repeated X-Multi and Set-Cookie headers
   /status[code]    that status, body "status N"
   /sleep[s]        sleeps s seconds (default 0.3), then "slept"; counted in max_active
-  /stats           lines "connections N", "requests N", "max_active N"; /reset zeroes them
+  /stats           lines "connections N", "requests N", "max_active N", "tunnels N"; /reset zeroes
+                   them (but tunnels)
+  CONNECT          answered 403 and counted in "tunnels": a proxy for the proxy-variable test
   /data[offset,length]   `length` bytes of the fixed pseudo-random stream, from `offset`
   /hash[offset,length]   hex SHA-256 of the same bytes
   /hang            reads the request and never answers (until the client gives up)
@@ -53,6 +55,7 @@ class Counters:
     requests = 0
     active = 0
     max_active = 0
+    tunnels = 0
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -128,8 +131,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self._send(200, "slept")
         elif path == "/stats":
             with Counters.lock:
-                doc = "connections %d\nrequests %d\nmax_active %d\n" % (
-                    Counters.connections, Counters.requests, Counters.max_active)
+                doc = "connections %d\nrequests %d\nmax_active %d\ntunnels %d\n" % (
+                    Counters.connections, Counters.requests, Counters.max_active, Counters.tunnels)
             self._send(200, doc)
         elif path == "/reset":
             with Counters.lock:
@@ -164,6 +167,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self._send(404, "no such endpoint")
 
     do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _handle
+
+    def do_CONNECT(self):  # acting as a proxy that refuses every tunnel, counting them
+        with Counters.lock:
+            Counters.tunnels += 1
+        self._send(403, "no tunnels here")
 
 
 class Server(http.server.ThreadingHTTPServer):
