@@ -174,11 +174,13 @@ local function error_body_from_output(base, res)
   end
 end
 
+-- A response header by lower-case name (the first value when repeated).
 local function header(res, name)
   local v = res.headers and res.headers[name]
   if type(v) == "table" then v = v[1] end
   return v
 end
+M.header = header
 
 function P:_log(hreq, res, err, ms, attempt)
   local level = log_level()

@@ -86,11 +86,7 @@ function Client:url(path, opts)
   return url.with_query(u, q)
 end
 
-local function header(res, name)
-  local v = res.headers and res.headers[name]
-  if type(v) == "table" then v = v[1] end
-  return v
-end
+local header = pipeline.header
 
 local function body_of(res)
   local j = res.json
