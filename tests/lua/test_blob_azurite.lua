@@ -161,6 +161,10 @@ t.test("upload/download files with blocks (small blocks, parallel), file downloa
   local src = tmpfile(data)
   local r = c:upload("f.txt", src, { block_size = 4096, concurrency = 4 })
   t.eq(r.blocks, math.ceil(#data / 4096))
+  -- per-block Content-MD5 (Azurite verifies it), and the single-put MD5 the service stores
+  t.eq(c:upload("m.txt", src, { block_size = 8192, md5 = true }).blocks, math.ceil(#data / 8192))
+  c:upload_string("m1.txt", "abc", { md5 = true })
+  t.eq(c:blob("m1.txt"):properties().content_md5, "kAFQmDzST7DWlj99KOF/cg==")
   local dst = os.tmpname()
   c:download("f.txt", dst, { block_size = 5000, concurrency = 3 })
   t.eq(read(dst), data)
