@@ -1,22 +1,17 @@
 -- azure.blob.url: the URL and name rules Blob Storage signs against. Shared Key signs the path
 -- exactly as it travels on the wire, so every module builds URLs here and nowhere else.
+local common = require "azure.url"
+
 local M = {}
 
--- RFC 3986 unreserved characters stay; everything else (including '/', '+', '=') is %XX, upper hex.
-function M.encode(s)
-  return (tostring(s):gsub("[^%w%-%._~]", function(c) return string.format("%%%02X", c:byte()) end))
-end
+-- RFC 3986 unreserved characters stay; everything else (including '/', '+', '=') is %XX.
+M.encode = common.encode
 
 -- A blob name as a path: each segment encoded once, the '/' separators kept.
-function M.encode_path(s)
-  return (tostring(s):gsub("[^%w%-%._~/]", function(c) return string.format("%%%02X", c:byte()) end))
-end
+function M.encode_path(s) return common.encode(s, "/") end
 
 -- Query-string decoding: '+' is a space, then %XX (what the service does before signing).
-function M.decode_query(s)
-  s = s:gsub("+", " ")
-  return (s:gsub("%%(%x%x)", function(h) return string.char(tonumber(h, 16)) end))
-end
+M.decode_query = common.decode
 
 -- Path decoding: '+' is literal in a path.
 function M.decode_path(s)
