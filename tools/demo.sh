@@ -9,36 +9,18 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 azlua=${AZLUA_BIN:-$root/build/azlua}
 keep=0; [ "${1:-}" = "--keep" ] && keep=1
 work=$(mktemp -d "${TMPDIR:-/tmp}/azlua-demo.XXXXXX")
-emu_pid=""
+. "$root/tools/lib/local_azure.sh"
 cleanup() {
-  if [ -n "$emu_pid" ] && kill -0 "$emu_pid" 2>/dev/null; then
-    kill -TERM "$emu_pid" 2>/dev/null || true
-    for _ in $(seq 1 50); do kill -0 "$emu_pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$emu_pid" 2>/dev/null || true
-  fi
+  local_azure_stop
   if [ "$keep" = 1 ]; then echo "demo: work directory kept: $work"; else rm -rf "$work"; fi
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 echo "== starting the local Azure emulator and Azurite"
-/usr/bin/python3 "$root/tests/emulator" --port 0 --state "$work/state" --endpoints "$work/endpoints.json" \
-  ${AZLUA_DEMO_EMULATOR_ARGS:-} >"$work/emulator.log" 2>&1 &
-emu_pid=$!
-for _ in $(seq 1 300); do
-  [ -s "$work/endpoints.json" ] && break
-  kill -0 "$emu_pid" 2>/dev/null || { echo "demo: the emulator exited:"; cat "$work/emulator.log"; exit 1; }
-  sleep 0.1
-done
-[ -s "$work/endpoints.json" ] || { echo "demo: the emulator did not start in 30 s"; cat "$work/emulator.log"; exit 1; }
-
-# The emulator's ready service principal becomes the tutorial's config.lua, as a user would write it.
-"$azlua" - "$work/endpoints.json" "$work/config.lua" <<'LUA'
-local e = require("azure.json").decode(assert(io.open(arg[1])):read("a"))
-require("azure.config").write(arg[2], { subs = e.subscription,
-  sp = { client_id = e.client_id, name = "azlua-demo", password = e.client_secret, tenant = e.tenant } },
-  { header = "config.lua for the local emulator, written by tools/demo.sh" })
-LUA
+# shellcheck disable=SC2086
+local_azure_start "$work" ${AZLUA_DEMO_EMULATOR_ARGS:-}
+local_azure_config "$work"
 
 export AZURE_CLOUD=local AZLUA_LOCAL_ENDPOINTS="$work/endpoints.json"
 cd "$work"
