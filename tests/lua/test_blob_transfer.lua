@@ -59,4 +59,30 @@ t.test("block size grows so a blob needs at most 50,000 blocks", function()
   t.eq(transfer.concurrency({ concurrency = 3 }), 3)
 end)
 
+-- The bar: only on a terminal (script(1) gives the child one), never with NO_COLOR/AZLUA_NO_PROGRESS.
+t.test("progress bar on a terminal: bytes, rate, ETA; silent otherwise", function()
+  local bin = os.getenv("AZLUA_BIN") or "build-blob/azlua"
+  local script = os.tmpname()
+  local f = io.open(script, "w")
+  f:write([[local m = require("azure.blob.meter").new("upload big.bin", 3 * 2^20, nil)
+    m:set(2^20); require("azure.core.time").sleep(0.15); m:set(3 * 2^20); m:finish()]])
+  f:close()
+  local function run(env, tty)
+    local cmd = string.format("env -u AZLUA_NO_PROGRESS -u NO_COLOR %s %s %s", env, bin, script)
+    if tty then cmd = string.format("script -qec %q /dev/null", cmd) else cmd = cmd .. " 2>&1" end
+    local p = io.popen(cmd)
+    local out = p:read("a")
+    p:close()
+    return out
+  end
+  if os.execute("command -v script >/dev/null") ~= true then t.skip("script(1) not installed") end
+  local out = run("", true)
+  t.match(out, "upload big%.bin  33%.3%%  1%.0 MiB / 3%.0 MiB  [%d.]+ %a+/s  ETA %d+:%d%d")
+  t.match(out, "100%.0%%")
+  t.eq(run("", false), "", "not a terminal")
+  t.eq((run("NO_COLOR=1", true):gsub("%s", "")), "", "NO_COLOR")
+  t.eq((run("AZLUA_NO_PROGRESS=1", true):gsub("%s", "")), "", "AZLUA_NO_PROGRESS")
+  os.remove(script)
+end)
+
 t.run()

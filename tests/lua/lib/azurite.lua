@@ -1,7 +1,7 @@
 -- Starts a private Azurite (blob service only) for a test file and stops it by PID.
 --
 --   local azurite = dofile("tests/lua/lib/azurite.lua")
---   local srv = azurite.start()          -- or azurite.start{args={"--loose"}}; raises t.skip-able error
+--   local srv = azurite.start()          -- or azurite.start{args={"--loose"}, cleanup={paths removed on stop}}
 --   srv.endpoint, srv.account, srv.key, srv.connection_string, srv.port
 --   srv.stop()                           -- idempotent; also runs on os.exit and when this process dies
 --
@@ -82,6 +82,7 @@ function M.start(opts)
     stopped = true
     running[srv] = nil
     os.execute("kill " .. srv.pid .. " 2>/dev/null")
+    for _, path in ipairs(opts.cleanup or {}) do os.execute("rm -rf " .. sh_quote(path)) end
   end
   running[srv] = true
   install_exit_hook()
