@@ -147,7 +147,8 @@ class Context:
         self.state_dir = state_dir
         self.base_url = base_url
         self.blob_endpoint = blob_endpoint
-        self.settings = dict(settings or {})
+        # The same dict as the emulator's, so POST /_emulator/settings reaches the Batch service too.
+        self.settings = settings if settings is not None else {}
         self.lock = threading.RLock()
         # Filled in by server.py:
         self._batch_account_lookup = None   # callable(name) -> dict|None

@@ -2,7 +2,8 @@
 # and the end-to-end tests). Nothing here talks to the network beyond loopback.
 #   local_azure_start WORKDIR [emulator args…]   starts the emulator (it starts Azurite), waits for
 #                                                 WORKDIR/endpoints.json; sets LOCAL_AZURE_PID
-#   local_azure_config WORKDIR                    writes WORKDIR/config.lua from the endpoints file
+#   local_azure_config DIR                        writes DIR/config.lua from the running emulator's
+#                                                 endpoints file
 #   local_azure_stop                              stops the emulator (and Azurite with it)
 #   local_azure_admin METHOD PATH [JSON]          calls the emulator's admin API (faults, settings)
 LOCAL_AZURE_ROOT=${LOCAL_AZURE_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
@@ -43,8 +44,8 @@ local_azure_stop() {
 
 # The emulator's ready service principal becomes a config.lua, as a user would write it.
 local_azure_config() {
-  local work=$1
-  "${AZLUA_BIN:-$LOCAL_AZURE_ROOT/build/azlua}" - "$work/endpoints.json" "$work/config.lua" <<'LUA'
+  local dir=$1
+  "${AZLUA_BIN:-$LOCAL_AZURE_ROOT/build/azlua}" - "$LOCAL_AZURE_DIR/endpoints.json" "$dir/config.lua" <<'LUA'
 local e = require("azure.json").decode(assert(io.open(arg[1])):read("a"))
 require("azure.config").write(arg[2], { subs = e.subscription,
   sp = { client_id = e.client_id, name = "azlua-local", password = e.client_secret, tenant = e.tenant } },
