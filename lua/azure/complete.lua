@@ -1,6 +1,10 @@
 -- azure.complete: Tab completion for the REPL. Given the line and the word being completed, it
 -- returns the full words that may replace it: keywords, globals, fields and methods (following
--- __index tables, never calling anything), and module names inside require("...").
+-- __index tables, never calling user code), and module names inside require("...").
+-- A metatable's __complete table names fields that are not there yet (lazy submodules, the
+-- REPL's lazy clients); its values say what such a field will look like, without building it:
+-- a table (a class), a module name (required: loading Lua code contacts nothing), or a function
+-- returning the class.
 local M = {}
 
 local KEYWORDS = {
@@ -28,7 +32,23 @@ local function add_keys(t, out, seen, depth)
   end
 end
 
--- Resolves "a.b.c" from the globals without calling anything (rawget, then __index tables).
+local function prototype(mt, part)
+  local names = type(mt) == "table" and rawget(mt, "__complete")
+  local p = type(names) == "table" and rawget(names, part)
+  if type(p) == "table" then return p end
+  if type(p) == "string" and p:match("^azure") then
+    local ok, mod = pcall(require, p)
+    return ok and mod or nil
+  end
+  if type(p) == "function" then
+    local ok, v = pcall(p)
+    return ok and v or nil
+  end
+  return nil
+end
+
+-- Resolves "a.b.c" from the globals without calling user code (rawget, then __index tables,
+-- then what __complete says a lazy field will be).
 local function resolve(path, env)
   local v = env
   for part in path:gmatch("[^%.:]+") do
@@ -46,6 +66,7 @@ local function resolve(path, env)
         idx = type(imt) == "table" and rawget(imt, "__index")
         depth = depth + 1
       end
+      if nv == nil then nv = prototype(mt, part) end
     end
     v = nv
     if v == nil then return nil end
@@ -102,6 +123,12 @@ function M.complete(line, start, finish, env)
         end
       end
       keys = m
+    end
+    if prefix:sub(1, 2) ~= "__" then
+      -- metamethods and class plumbing (__index) are not what people Tab for
+      local visible = {}
+      for _, k in ipairs(keys) do if k:sub(1, 2) ~= "__" then visible[#visible + 1] = k end end
+      keys = visible
     end
     return filter(keys, prefix, function(k) return base .. sep .. k end)
   end

@@ -10,6 +10,7 @@ local submodules = {
   crypto = "azure.core.crypto",
   time = "azure.core.time",
   pretty = "azure.pretty",
+  output = "azure.output", -- callable: azure.output(value, "json"|"table"|"tsv")
   identity = "azure.identity",
   arm = "azure.arm",
   batch = "azure.batch",

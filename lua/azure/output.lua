@@ -2,6 +2,9 @@
 --
 --   output.format(value, "json"|"table"|"tsv" [, {columns = {...}, width = 100}]) -> string
 --   output.print(value, fmt, opts)
+--   output(value, fmt, opts)          -- the module is callable: same as print (azure.output(v, "json"))
+--   output.add_option(parser)         -- adds az's -o/--output {json,table,tsv} to an azure.cli parser
+--   output.field(record, "a.b")       -- a column's value: dotted names reach into nested objects
 --
 -- table: a list of records is an aligned table of its scalar fields (identity columns first); one
 -- record is a two-column key/value table; nested values are shown compactly; wide cells are cut
@@ -35,6 +38,26 @@ local function cell(v)
   end
   if t == "string" then return (v:gsub("[\t\n\r]", " ")) end
   return tostring(v)
+end
+
+-- r[c], or for a dotted name not present as such, the nested value ("executionInfo.exitCode").
+local function field(r, c)
+  local v = r[c]
+  if v ~= nil or type(c) ~= "string" or not c:find(".", 1, true) then return v end
+  v = r
+  for part in c:gmatch("[^.]+") do
+    if type(v) ~= "table" then return nil end
+    v = v[part]
+  end
+  return v
+end
+M.field = field
+
+-- A dotted column is headed by its last part: "poolInfo.poolId" → "poolId".
+local function headers(cols)
+  local h = {}
+  for i, c in ipairs(cols) do h[i] = (type(c) == "string" and c:match("([^.]+)$")) or tostring(c) end
+  return h
 end
 
 local function column_order(rows, wanted)
@@ -123,10 +146,10 @@ local function as_table(value, opts)
     local rows = {}
     for i, r in ipairs(value) do
       local row = {}
-      for j, c in ipairs(cols) do row[j] = cell(r[c]) end
+      for j, c in ipairs(cols) do row[j] = cell(field(r, c)) end
       rows[i] = row
     end
-    local out = render_table(cols, rows, max_width)
+    local out = render_table(headers(cols), rows, max_width)
     if opts.total and opts.total > #value then
       out = out .. ("(%d of %d shown)\n"):format(#value, opts.total)
     end
@@ -153,7 +176,7 @@ local function as_tsv(value, opts)
     for _, r in ipairs(value) do
       if cols then
         local row = {}
-        for j, c in ipairs(cols) do row[j] = cell(r[c]) end
+        for j, c in ipairs(cols) do row[j] = cell(field(r, c)) end
         lines[#lines + 1] = table.concat(row, "\t")
       else
         lines[#lines + 1] = cell(r)
@@ -162,7 +185,7 @@ local function as_tsv(value, opts)
   elseif type(value) == "table" then
     local cols = column_order({ value }, opts.columns)
     local row = {}
-    for j, c in ipairs(cols) do row[j] = cell(value[c]) end
+    for j, c in ipairs(cols) do row[j] = cell(field(value, c)) end
     lines[1] = table.concat(row, "\t")
   else
     lines[1] = cell(value)
@@ -171,9 +194,17 @@ local function as_tsv(value, opts)
   return table.concat(lines, "\n") .. "\n"
 end
 
+M.FORMATS = { "json", "table", "tsv" }
+
 function M.format(value, fmt, opts)
   opts = opts or {}
   fmt = fmt or "table"
+  if type(value) == "function" then
+    -- a lazy list (batch:pools(), c:blobs()): every item, as az prints a whole list
+    local list = json().array and json().array({}) or {}
+    for item in value do list[#list + 1] = item end
+    value = list
+  end
   if fmt == "json" then return json().encode(value, { indent = true }) .. "\n" end
   if fmt == "table" then return as_table(value, opts) end
   if fmt == "tsv" then return as_tsv(value, opts) end
@@ -184,4 +215,10 @@ function M.print(value, fmt, opts)
   io.stdout:write(M.format(value, fmt, opts))
 end
 
-return M
+-- az's -o/--output for a script's azure.cli parser; args.output is then one of M.FORMATS.
+function M.add_option(parser, default)
+  return parser:option("-o", "--output", { choices = M.FORMATS, default = default or "table", metavar = "FORMAT",
+    help = "output format: json, table or tsv (default " .. (default or "table") .. ")" })
+end
+
+return setmetatable(M, { __call = function(_, value, fmt, opts) return M.print(value, fmt, opts) end })

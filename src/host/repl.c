@@ -1,5 +1,7 @@
-/* The interactive loop: libedit line editing, persistent history, multi-line chunks, and results
- * printed by the Lua pretty-printer (azure.pretty), loaded on the first result only. */
+/* The interactive loop: libedit line editing, persistent history, multi-line chunks, Tab
+ * completion (azure.complete), and the Azure session of azure.repl (Lua): lazily built clients,
+ * a banner, results printed for people, `lasterror`, and "?name" help. azure.repl loads only
+ * here, so scripts and -e never pay for it. */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -20,6 +22,63 @@
 
 static volatile sig_atomic_t interrupted = 0;
 static lua_State *replL = NULL;
+static int repl_ref = LUA_NOREF; /* the azure.repl module, once started */
+static int use_color = 0;
+
+/* Colours only on a terminal, and never with NO_COLOR (any non-empty value) or TERM=dumb. */
+static int color_wanted(void) {
+  const char *nc = getenv("NO_COLOR");
+  const char *term = getenv("TERM");
+  if (nc && *nc) return 0;
+  if (term && strcmp(term, "dumb") == 0) return 0;
+  return isatty(1) && isatty(2);
+}
+
+/* Pushes azure.repl's field `name` (a function), or returns 0 with nothing pushed. */
+static int push_repl_fn(lua_State *L, const char *name) {
+  if (repl_ref == LUA_NOREF) return 0;
+  lua_rawgeti(L, LUA_REGISTRYINDEX, repl_ref);
+  lua_getfield(L, -1, name);
+  lua_remove(L, -2);
+  if (lua_isfunction(L, -1)) return 1;
+  lua_pop(L, 1);
+  return 0;
+}
+
+static void print_error(const char *msg) {
+  if (use_color) fprintf(stderr, "\033[31m%s\033[0m\n", msg);
+  else fprintf(stderr, "%s\n", msg);
+  fflush(stderr);
+}
+
+/* Loads azure.repl, installs the session globals and prints the banner. A failure here (a bad
+ * config file, say) is reported and the REPL goes on as plain Lua. */
+static void repl_start(lua_State *L) {
+  int top = lua_gettop(L);
+  lua_getglobal(L, "require");
+  lua_pushliteral(L, "azure.repl");
+  if (host_docall(L, 1, 1) != LUA_OK || !lua_istable(L, -1)) {
+    if (lua_isstring(L, -1)) print_error(lua_tostring(L, -1));
+    lua_settop(L, top);
+    return;
+  }
+  lua_getfield(L, -1, "start");
+  lua_createtable(L, 0, 2);
+  lua_pushboolean(L, host_debug);
+  lua_setfield(L, -2, "debug");
+  lua_pushboolean(L, use_color);
+  lua_setfield(L, -2, "color");
+  if (host_docall(L, 1, 1) != LUA_OK) {
+    print_error(lua_isstring(L, -1) ? lua_tostring(L, -1) : "azure.repl: start failed");
+  } else if (lua_isstring(L, -1)) {
+    if (use_color) printf("\033[2m%s\033[0m\n", lua_tostring(L, -1));
+    else printf("%s\n", lua_tostring(L, -1));
+  }
+  lua_settop(L, top + 1);
+  repl_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+  lua_settop(L, top);
+  fflush(stdout);
+}
 
 /* Tab completion asks azure.complete (Lua) for the candidates; libedit shows them. */
 static char **candidates = NULL;
@@ -152,29 +211,55 @@ static int incomplete(lua_State *L, int status) {
   return 0;
 }
 
-/* Prints every value on the stack above base with azure.pretty (falls back to tostring). */
+/* Prints every value on the stack above base: azure.repl.show (tables of resources, trees),
+ * else azure.pretty, else tostring. */
 static void print_results(lua_State *L, int base) {
   int n = lua_gettop(L) - base;
   if (n <= 0) return;
-  lua_getglobal(L, "require");
-  lua_pushliteral(L, "azure.pretty");
-  if (lua_pcall(L, 1, 1, 0) != LUA_OK || !lua_istable(L, -1)) {
-    lua_pop(L, 1);
-    for (int i = 1; i <= n; i++) {
-      fprintf(stdout, "%s%s", i > 1 ? "\t" : "", luaL_tolstring(L, base + i, NULL));
+  if (!push_repl_fn(L, "show")) {
+    lua_getglobal(L, "require");
+    lua_pushliteral(L, "azure.pretty");
+    if (lua_pcall(L, 1, 1, 0) != LUA_OK || !lua_istable(L, -1)) {
       lua_pop(L, 1);
+      for (int i = 1; i <= n; i++) {
+        fprintf(stdout, "%s%s", i > 1 ? "\t" : "", luaL_tolstring(L, base + i, NULL));
+        lua_pop(L, 1);
+      }
+      fputc('\n', stdout);
+      lua_settop(L, base);
+      return;
     }
-    fputc('\n', stdout);
-    lua_settop(L, base);
-    return;
+    lua_getfield(L, -1, "print");
+    lua_remove(L, -2);
   }
-  lua_getfield(L, -1, "print");
-  lua_remove(L, -2);
   lua_insert(L, base + 1);
   int status = host_docall(L, n, 0);
-  host_report(L, status);
+  if (status != LUA_OK) {
+    print_error(lua_isstring(L, -1) ? lua_tostring(L, -1) : "(error printing the result)");
+  }
   lua_settop(L, base);
   fflush(stdout);
+}
+
+/* Runs the chunk on top of the stack through azure.repl.call (which keeps `lasterror`). */
+static int run_chunk(lua_State *L) {
+  if (push_repl_fn(L, "call")) {
+    lua_insert(L, -2);
+    return host_docall(L, 1, LUA_MULTRET);
+  }
+  return host_docall(L, 0, LUA_MULTRET);
+}
+
+/* "?name" → help("name"), by azure.repl.rewrite; returns a malloc'd line or NULL (unchanged). */
+static char *rewrite_help(lua_State *L, const char *line) {
+  const char *p = line;
+  while (*p == ' ' || *p == '\t') p++;
+  if (*p != '?' || !push_repl_fn(L, "rewrite")) return NULL;
+  lua_pushstring(L, line);
+  char *out = NULL;
+  if (lua_pcall(L, 1, 1, 0) == LUA_OK && lua_isstring(L, -1)) out = strdup(lua_tostring(L, -1));
+  lua_pop(L, 1);
+  return out;
 }
 
 void host_repl(lua_State *L) {
@@ -185,8 +270,10 @@ void host_repl(lua_State *L) {
   rl_basic_word_break_characters = " \t\n\"\\'`@$><=;|&{(,+-*/%^~#[]";
   rl_getc_function = getc_interruptible;
   if (interactive) history_setup();
+  use_color = color_wanted();
   printf("azlua %s (%s)  Ctrl-D exits, Ctrl-C cancels the line\n", AZLUA_VERSION_STRING, LUA_RELEASE);
   fflush(stdout);
+  repl_start(L);
   for (;;) {
     int cancelled = 0;
     char *line = read_line(L, 1, &cancelled);
@@ -202,7 +289,9 @@ void host_repl(lua_State *L) {
     size_t len = strlen(line);
     luaL_Buffer b;
     char *chunk = NULL;
-    const char *retline = lua_pushfstring(L, "return %s", line);
+    char *asked = rewrite_help(L, line);
+    const char *retline = asked ? lua_pushstring(L, asked) : lua_pushfstring(L, "return %s", line);
+    free(asked);
     int status = luaL_loadbuffer(L, retline, strlen(retline), "=stdin");
     lua_remove(L, -2);
     if (status != LUA_OK) {
@@ -242,18 +331,19 @@ void host_repl(lua_State *L) {
     free(line);
     (void)len;
     if (status == LUA_OK) {
-      status = host_docall(L, 0, LUA_MULTRET);
+      status = run_chunk(L);
       if (status == LUA_OK) print_results(L, base);
     }
     if (status != LUA_OK) {
       const char *msg = lua_tostring(L, -1);
-      fprintf(stderr, "%s\n", msg ? msg : "(error object is not a string)");
-      fflush(stderr);
+      print_error(msg ? msg : "(error object is not a string)");
       lua_settop(L, base);
     }
   }
   if (interactive) history_save();
   free_candidates();
+  if (repl_ref != LUA_NOREF) luaL_unref(L, LUA_REGISTRYINDEX, repl_ref);
+  repl_ref = LUA_NOREF;
   fputs("\n", stdout);
   fflush(stdout);
 }
