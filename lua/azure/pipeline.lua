@@ -19,7 +19,7 @@
 --                       idempotent = nil (from the method: GET/PUT/DELETE/HEAD yes; POST/PATCH no) | true | false,
 --                       on_replay = function(err) return true end }  -- on a retry, accept this failure as
 --                                   -- success (e.g. TaskExists after a lost response to an add)
---     → res {status, headers (lower-case names), body, elapsed, attempts, replayed?}; res.json decodes
+--     → res {status, headers (lower-case names), body, elapsed, attempts, replayed?, resent?}; res.json decodes
 --       the body lazily. Any other outcome raises an azure.errors object.
 --   local results = p:send_many(reqs, {concurrency=8, progress=function(done, total) end})
 --     → array in the order of reqs; each a res or an azure.errors object (never raised). Each item is
@@ -239,7 +239,9 @@ function P:_judge(base, res, terr, attempt)
   error_body_from_output(base, res)
   local e = errors.from_response(res, self.service, base)
   e.attempts = attempt
-  if attempt > 1 and base.on_replay and base.on_replay(e) then
+  -- A replay is ours (attempt > 1) or libcurl's (res.resent: it sent the request again by itself on a
+  -- fresh connection after a reused one died, so the first copy may have landed).
+  if (attempt > 1 or res.resent) and base.on_replay and base.on_replay(e) then
     res.replayed = true
     return "ok", setmetatable(res, json_mt)
   end

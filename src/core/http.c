@@ -29,7 +29,10 @@
  *
  *   res.status, res.headers (lower-cased name -> last value), res.header_list (array of {name, value} as
  *   received), res.body (string; "" when streamed to a file), res.elapsed (seconds), res.reused (the
- *   connection was reused), res.bytes_sent / res.bytes_received (body bytes), res.http_version ("1.1").
+ *   connection was reused), res.bytes_sent / res.bytes_received (body bytes), res.http_version ("1.1"),
+ *   res.resent (true when libcurl sent the whole request again by itself, on a fresh connection, because
+ *   a reused one died before any answer: the first copy may have been acted on, so treat the answer as
+ *   one to a replay; present only then).
  *
  *   err.kind     "connect" (also: a proxy refused the tunnel) | "dns" | "timeout" | "tls" | "reset"
  *                (send/recv error, partial body, empty reply) | "insecure" | "file" (body/output file) |
@@ -174,6 +177,7 @@ typedef struct {
   char *in_path;
   int in_fd;
   curl_off_t in_off, in_len, up_len, up_pos;
+  int resent; /* curl rewound a fully sent body to send the request again on a fresh connection */
   /* response body: memory, or a file */
   char *out_path;
   int out_fd, out_truncate;
@@ -358,6 +362,9 @@ static int on_seek(void *ud, curl_off_t offset, int origin) {
   xfer_t *x = ud;
   if (origin != SEEK_SET) return CURL_SEEKFUNC_CANTSEEK;
   if (offset < 0 || offset > x->up_len) return CURL_SEEKFUNC_FAIL;
+  /* The whole body went out once: the server may have acted on it before the connection died, so
+   * the caller must treat the answer as one to a replay (res.resent). */
+  if (x->up_len > 0 && x->up_pos >= x->up_len) x->resent = 1;
   x->up_pos = offset;
   return CURL_SEEKFUNC_OK;
 }
@@ -843,6 +850,7 @@ static int xfer_finish(lua_State *L, xfer_t *x, lua_Integer *sent_total, lua_Int
     lua_setfield(L, -2, "body");
     const char *vn = version_name(httpver);
     if (vn) set_str(L, "http_version", vn);
+    if (x->resent) set_bool(L, "resent", 1);
   } else {
     char msg[512];
     if (x->pre_kind) {

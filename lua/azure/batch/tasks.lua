@@ -109,8 +109,8 @@ function M.install(Client, batch)
             local code = type(tr.error) == "table" and tr.error.code or nil
             if tr.status == "success" then
               added = added + 1
-            elseif code == "TaskExists" and ((sent[tr.taskId] or 0) > 1 or r.attempts > 1) then
-              added = added + 1 -- an earlier attempt landed; its answer was lost
+            elseif code == "TaskExists" and ((sent[tr.taskId] or 0) > 1 or r.attempts > 1 or r.resent) then
+              added = added + 1 -- an earlier attempt (ours, or libcurl's own resend) landed; its answer was lost
             elseif tr.status == "servererror" and task then
               retry_later[#retry_later + 1] = task
             else
