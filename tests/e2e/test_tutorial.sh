@@ -36,7 +36,13 @@ run_tutorial() { # NAME [emulator args...]
     "$AZLUA_BIN" "$root/scripts/create_resource.lua" &&
       "$AZLUA_BIN" "$root/scripts/launch_batch.lua" &&
       "$AZLUA_BIN" "$root/scripts/check_task.lua" --wait --timeout 300 &&
-      "$AZLUA_BIN" "$root/tests/e2e/tutorial_assert.lua"
+      "$AZLUA_BIN" "$root/tests/e2e/tutorial_assert.lua" &&
+      if [ "$name" = plain ]; then
+        # README's "your own workflow" example, on the tutorial's pool
+        "$AZLUA_BIN" "$root/scripts/examples/many_tasks.lua" | tee example.out &&
+          grep -q '^added 100 of 100 tasks' example.out && grep -q '^succeeded 100, failed 0$' example.out &&
+          grep -q '^t7 printed: 49$' example.out && echo "1 passed, 0 failed (README example)"
+      fi
   ) >"$work/run.log" 2>&1
   local rc=$?
   # With faults on, the run only proves something if faults were really injected.
@@ -51,7 +57,7 @@ run_tutorial() { # NAME [emulator args...]
     [ -n "$secret" ] && grep -qF -- "$secret" "$work/run.log" && leaked=1
   done < <(secrets_of "$work")
   if [ "$rc" = 0 ] && [ "$leaked" = 0 ]; then
-    pass=$((pass + 1)); echo "ok   tutorial ($name)"; grep -E '^[0-9]+ passed' "$work/run.log" || true
+    pass=$((pass + 1)); echo "ok   tutorial ($name)"; grep -E '[0-9]+ passed' "$work/run.log" || true
   else
     fail=$((fail + 1)); echo "FAIL tutorial ($name): exit $rc, secret leaked: $leaked"; cat "$work/run.log"
   fi
