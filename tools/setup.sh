@@ -9,7 +9,7 @@ want_test=0
 for a in "$@"; do case "$a" in --test) want_test=1 ;; --no-build) no_build=1 ;; esac; done
 
 pkgs=(build-essential cmake pkg-config
-      liblua5.4-dev lua5.4 libcurl4-openssl-dev libssl-dev libcjson-dev libexpat1-dev libedit-dev check)
+      liblua5.4-dev lua5.4 libcurl4-openssl-dev libssl-dev libexpat1-dev libedit-dev check)
 # The tutorial runs a real MPI program on the local emulator, so Open MPI is part of the demo too.
 pkgs+=(openmpi-bin libopenmpi-dev python3-mpi4py git ca-certificates)
 # Node.js may come from another source than Debian (its own npm then): ask for Debian's only when absent.
