@@ -101,6 +101,9 @@ t.test("content-length from the body when no header is given; zero signs empty",
   sts = blob.string_to_sign({ method = "PUT", url = "https://a.blob.core.windows.net/c/x",
     body = { file = "/dev/null", offset = 0, length = 1234 } }, "a")
   t.match(sts, "^PUT\n\n\n1234\n")
+  sts = blob.string_to_sign({ method = "PUT", url = "https://a.blob.core.windows.net/c/x",
+    body = { file = "/dev/null", offset = 0, length = 8 * 2 ^ 20 } }, "a")
+  t.match(sts, "^PUT\n\n\n8388608\n", "a float length signs as an integer")
   sts = blob.string_to_sign({ method = "PUT", url = "https://a.blob.core.windows.net/c/x", body = "" }, "a")
   t.match(sts, "^PUT\n\n\n\n")
 end)

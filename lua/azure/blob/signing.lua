@@ -32,9 +32,19 @@ local function sort_key(name)
   end))
 end
 
-local function header_value(v)
-  if type(v) == "table" then v = table.concat(v, ",") end
+-- Numbers sign as the transport sends them: 8388608, never "8388608.0" for a float.
+local function num(v)
+  if type(v) == "number" and math.tointeger(v) then return string.format("%d", math.tointeger(v)) end
   return tostring(v)
+end
+
+local function header_value(v)
+  if type(v) == "table" then
+    local parts = {}
+    for i, x in ipairs(v) do parts[i] = num(x) end
+    return table.concat(parts, ",")
+  end
+  return num(v)
 end
 
 -- Case-insensitive header lookup in a request header table.
@@ -54,7 +64,7 @@ function M.string_to_sign(req, account)
   -- The transport sets Content-Length from the body; sign the same number.
   if h["content-length"] == nil and req.body ~= nil then
     local b = req.body
-    h["content-length"] = tostring(type(b) == "string" and #b or (type(b) == "table" and b.length) or "")
+    h["content-length"] = num(type(b) == "string" and #b or (type(b) == "table" and b.length) or "")
   end
   local lines = { (req.method or "GET"):upper() }
   for _, name in ipairs(standard) do

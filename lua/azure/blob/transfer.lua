@@ -55,9 +55,11 @@ end
 -- The block size for a blob of `size` bytes: the requested size, grown (to whole MiB) when the
 -- blob would otherwise need more than 50,000 blocks.
 function M.block_size(size, opts)
-  local bs = opts.block_size or M.defaults.block_size
+  -- an integer, so offsets and lengths stay integers (8 * 2^20 is a float in Lua)
+  local bs = math.floor(opts.block_size or M.defaults.block_size)
   local need = math.ceil(size / M.defaults.max_blocks)
   if need > bs then bs = math.ceil(need / MiB) * MiB end
+  if bs < 1 then error("azure.blob: block_size must be at least 1", 3) end
   if bs > M.defaults.max_block_size then error("azure.blob: blob too large for 50,000 blocks", 3) end
   return bs
 end
@@ -145,7 +147,7 @@ local function upload(blob, source, size, opts)
   opts = settings(blob.ctx, opts)
   local md5 = opts.md5
   local bs = M.block_size(size, opts)
-  local single = opts.single_put_size or bs
+  local single = math.floor(opts.single_put_size or bs)
   local m = meter.new("upload " .. blob.name, size, opts.progress)
   local function body(offset, len)
     if source.string then return source.string:sub(offset + 1, offset + len) end
