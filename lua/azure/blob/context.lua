@@ -96,10 +96,28 @@ function Ctx:pipeline()
   local o = self.options
   self._pipeline = require("azure.pipeline").new {
     service = "storage", retry = o.retry, timeout = o.timeout, connect_timeout = o.connect_timeout,
-    ca_file = o.ca_file, transport = o.transport,
+    ca_file = o.ca_file, transport = self:_transport(o.transport),
     authorize = function(req) self:authorize(req) end,
   }
   return self._pipeline
+end
+
+-- The transport under the pipeline, plus one thing: while a transfer runs, its byte counter
+-- (self.on_bytes) receives request_many's progress(sent, received), so a bar moves within a batch.
+function Ctx:_transport(inner)
+  local function base() inner = inner or require "azure.core.http"; return inner end
+  return {
+    request = function(req) return base().request(req) end,
+    request_many = function(reqs, ropts)
+      if self.on_bytes then
+        local o = {}
+        for k, v in pairs(ropts or {}) do o[k] = v end
+        o.progress = self.on_bytes
+        ropts = o
+      end
+      return base().request_many(reqs, ropts)
+    end,
+  }
 end
 
 local function bearer(tok)

@@ -121,11 +121,14 @@ local function run_windows(ctx, reqs, sizes, opts, m)
       i = i + 1
     end
     local base = m.done
-    local ok, err = ctx:send_many(batch, {
-      concurrency = conc,
-      -- byte-level progress, when the pipeline forwards it from the transport
-      bytes = function(sent, recv) m:set(base + math.min(bytes, math.max(sent or 0, recv or 0))) end,
-    })
+    -- Bytes moved so far in this window (a retry round counts from 0 again: never move back).
+    ctx.on_bytes = function(sent, recv)
+      local v = base + math.min(bytes, math.max(sent or 0, recv or 0))
+      if v > m.done then m:set(v) end
+    end
+    local done, ok, err = pcall(ctx.send_many, ctx, batch, { concurrency = conc })
+    ctx.on_bytes = nil
+    if not done then error(ok, 0) end -- e.g. interrupted
     if not ok then return nil, err end
     m:set(base + bytes)
   end
