@@ -71,12 +71,17 @@ t.test("lasterror keeps the whole error object; the host gets it back to print",
   t.eq(tostring(e), "Batch 404 PoolNotFound: The specified pool does not exist. (request id r1)")
   t.match(rawget(_G, "lasterror_traceback"), "traceback")
   t.eq(table.pack(repl.call(function() return 1, nil, 3 end)).n, 3, "results pass through, nils too")
+  local plain = { code = "X" }
+  local _, msg = pcall(repl.call, function() error(plain) end)
+  t.eq(msg, 'error object {"code":"X"} (whole in lasterror)')
+  t.eq(rawget(_G, "lasterror"), plain)
 end)
 
 t.test("?name becomes help(\"name\")", function()
   t.eq(repl.rewrite("?batch.add_pool"), 'return help("batch.add_pool")')
   t.eq(repl.rewrite("  ? batch:add_pool "), 'return help("batch:add_pool")')
   t.eq(repl.rewrite("x = 1"), nil)
+  t.eq(repl.rewrite("?"), "return help()")
 end)
 
 t.test("pool and job ids complete for a built client; never for one not built", function()

@@ -38,7 +38,18 @@ function M.call(f)
   local progress, names = package.loaded["azure.progress"], package.loaded["azure.repl.names"]
   if progress then progress.clear() end
   if names then names.invalidate() end
-  if not r[1] then error(r[2], 0) end
+  if not r[1] then
+    local e = r[2]
+    local mt = type(e) == "table" and getmetatable(e)
+    if type(e) == "table" and not (mt and mt.__tostring) then
+      -- a plain table raised as an error: say what is in it, on one line
+      local ok, s = pcall(require("azure.core.json").encode, e)
+      s = ok and s or tostring(e)
+      if #s > 200 then s = s:sub(1, 199) .. "…" end
+      e = "error object " .. s .. " (whole in lasterror)"
+    end
+    error(e, 0)
+  end
   return table.unpack(r, 2, r.n)
 end
 
@@ -47,6 +58,7 @@ function M.show(...) return require("azure.repl.show").show(...) end
 function M.rewrite(line)
   local rest = line:match("^%s*%?%s*(.-)%s*$")
   if not rest then return nil end
+  if rest == "" then return "return help()" end
   return ("return help(%q)"):format(rest)
 end
 

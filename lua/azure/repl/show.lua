@@ -70,12 +70,16 @@ function M.is_iterator(f)
 end
 
 -- → list, complete (false when the iterator had more than `max` items)
+-- Pages of a long list take a while: a progress line counts the items (Ctrl-C stops it).
 function M.collect(iter, max)
   local list = {}
+  local progress = require "azure.progress"
   for item in iter do
-    if #list >= max then return list, false end
+    if #list >= max then progress.clear(); return list, false end
     list[#list + 1] = item
+    if #list % 100 == 0 then progress.show(("collecting: %d items"):format(#list)) end
   end
+  progress.clear()
   return list, true
 end
 
