@@ -15,10 +15,12 @@ p:flag("--wait", { help = "Wait (with a progress line) until the tasks are compl
 p:option("--job", { metavar = "ID", help = "Only this job (default: every job in the account)" })
 p:option("--out", { metavar = "DIR", default = "output", help = "Where outputs go: DIR/<job>/<task>/" })
 p:option("--timeout", { metavar = "SECONDS", type = "integer", default = 3600, help = "Give up waiting after this long" })
-p:option("-o", "--output", { choices = { "table", "json", "tsv" }, default = "table", help = "Format of the summary" })
+require("azure.output").add_option(p)
 p:option("--resources", { metavar = "FILE", default = "config_resources.lua", help = "Written by create_resource.lua" })
 local args = p:parse(arg)
 
+-- With -o json|tsv stdout carries only the summary; the lines for people go to stderr.
+local say = (args.output == "table") and print or function(text) io.stderr:write(text, "\n") end
 local r = tutorial.resources(args.resources)
 local b = azure.batch.client{ endpoint = r.batch.url, account = r.batch.name, key = r.batch.key }
 local progress = require "azure.progress"
@@ -56,7 +58,7 @@ end
 
 local jobs = job_list()
 if #jobs == 0 then
-  print("No jobs in Batch account " .. r.batch.name .. ": run 'azlua scripts/launch_batch.lua' first.")
+  say("No jobs in Batch account " .. r.batch.name .. ": run 'azlua scripts/launch_batch.lua' first.")
   os.exit(0)
 end
 
@@ -117,7 +119,7 @@ for _, row in ipairs(rows) do
       for _, name in ipairs{ "stdout.txt", "stderr.txt" } do
         if got[name] then where[#where + 1] = ("%s/%s (from %s)"):format(dir, name, got[name]) end
       end
-      print(("%s/%s: %s"):format(row.job, task.id, #where > 0 and table.concat(where, ", ") or "no output found"))
+      say(("%s/%s: %s"):format(row.job, task.id, #where > 0 and table.concat(where, ", ") or "no output found"))
       local ex = task.executionInfo or {}
       if ex.result == "failure" then
         local why = ex.failureInfo and ex.failureInfo.message or ("exit code " .. tostring(ex.exitCode))
@@ -125,7 +127,7 @@ for _, row in ipairs(rows) do
       end
     end
   elseif row.active + row.running > 0 then
-    print(("%s: %d tasks still pending; outputs are downloaded once all are complete (use --wait)"):format(row.job, row.active + row.running))
+    say(("%s: %d tasks still pending; outputs are downloaded once all are complete (use --wait)"):format(row.job, row.active + row.running))
   end
 end
 

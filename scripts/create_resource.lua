@@ -19,7 +19,9 @@ p:option("--region_name", { metavar = "REGION_NAME", default = "centralus", help
 p:option("--sas_days", { metavar = "DAYS", type = "integer", default = 7, help = "Validity of the container's SAS token, in days" })
 p:option("--config", { metavar = "FILE", default = "config.lua", help = "Subscription and service principal" })
 p:option("--out", { metavar = "FILE", default = "config_resources.lua", help = "Where to write what was created" })
+require("azure.output").add_option(p)
 local args = p:parse(arg)
+tutorial.set_output(args.output)
 
 local arm_mod = azure.arm
 local v = arm_mod.validate
@@ -33,7 +35,7 @@ if args.sas_days < 1 or args.sas_days > 365 then p:error("argument --sas_days: m
 local cred, sub, cloud = tutorial.sign_in(args.config)
 local arm = arm_mod.client{ credential = cred, subscription = sub, cloud = cloud }
 local rg, region = args.resource_gp_name, args.region_name
-print(("Creating the tutorial's resources in subscription %s (%s, cloud %s)"):format(sub, region, cloud.name))
+tutorial.say(("Creating the tutorial's resources in subscription %s (%s, cloud %s)"):format(sub, region, cloud.name))
 
 for _, ns in ipairs{ "Microsoft.Storage", "Microsoft.Batch" } do
   local prov = arm:register_provider(ns)
@@ -43,16 +45,17 @@ end
 -- Names that must be free across Azure are checked before the first resource is created.
 local sa_api = arm:storage_accounts(rg)
 local ba_api = arm:batch_accounts(rg)
-local sa_exists = arm:resource_groups():exists(rg) and sa_api:exists(args.storage_account_name)
+local rg_exists = arm:resource_groups():exists(rg)
+local sa_exists = rg_exists and sa_api:exists(args.storage_account_name)
 if not sa_exists then sa_api:check_name(args.storage_account_name) end
 local ba_exists = false
-if arm:resource_groups():exists(rg) then
+if rg_exists then
   local ok, e = pcall(ba_api.get, ba_api, args.batch_account_name)
   if ok then ba_exists = true elseif not (type(e) == "table" and e.status == 404) then error(e, 0) end
 end
 if not ba_exists then ba_api:check_name(args.batch_account_name, region) end
 
-if arm:resource_groups():exists(rg) then
+if rg_exists then
   tutorial.step("reused", ("resource group '%s'"):format(rg))
 else
   arm:resource_groups():create(rg, { location = region })
@@ -103,6 +106,7 @@ require("azure.config").write(args.out, {
   blob_container = { name = args.blob_container_name, url = container_url, sas_token = sas,
                      sas_expiry = azure.time.iso8601(expiry) },
 }, { header = "Written by scripts/create_resource.lua: holds a Batch key and a SAS token (mode 0600).\n" ..
-  "Delete everything with: az group delete -n " .. rg })
+  "Delete everything with: azlua scripts/delete_resources.lua (or az group delete -n " .. rg .. ")" })
 tutorial.step("wrote", ("%s (Batch account, container URL and a SAS valid until %s)"):format(args.out, azure.time.iso8601(expiry)))
-print(("Done. Next: azlua scripts/launch_batch.lua   (resources cost money until you delete the group: az group delete -n %s)"):format(rg))
+tutorial.finish()
+tutorial.say(("Done. Next: azlua scripts/launch_batch.lua   (they cost money until deleted: azlua scripts/delete_resources.lua)"))

@@ -24,7 +24,9 @@ p:option("--repo", { metavar = "URL", help = "Clone this git repository on each 
 p:option("--demo_dir", { metavar = "DIR", default = here .. "/../demo_azure_batch", help = "The folder a node runs" })
 p:flag("--recreate_job", { help = "Delete an existing job of the same id first (its tasks go with it)" })
 p:option("--resources", { metavar = "FILE", default = "config_resources.lua", help = "Written by create_resource.lua" })
+require("azure.output").add_option(p)
 local args = p:parse(arg)
+tutorial.set_output(args.output)
 if args.instances < 1 or args.instances > args.max_nodes then
   p:error("argument --instances: must be between 1 and --max_nodes (" .. args.max_nodes .. ")")
 end
@@ -32,7 +34,7 @@ end
 local r = tutorial.resources(args.resources)
 local b = batch.client{ endpoint = r.batch.url, account = r.batch.name, key = r.batch.key }
 local container_url, sas = r.blob_container.url, r.blob_container.sas_token
-print(("Launching on Batch account %s (%s)"):format(r.batch.name, r.batch.url))
+tutorial.say(("Launching on Batch account %s (%s)"):format(r.batch.name, r.batch.url))
 
 -- The image: never hard-coded (Ubuntu releases are retired in turn); a supported LTS from the
 -- account's supportedimages list unless --image says otherwise.
@@ -142,4 +144,5 @@ end
 b:patch_job(args.job_id, { onAllTasksComplete = "terminatejob" })
 tutorial.step("added", ("MPI task %s (%d instances; stdout/stderr to %s/%s/%s)"):format(args.task_id, args.instances,
   r.blob_container.url, args.job_id, args.task_id))
-print("Watch it with: azlua scripts/check_task.lua --wait")
+tutorial.finish()
+tutorial.say("Watch it with: azlua scripts/check_task.lua --wait")

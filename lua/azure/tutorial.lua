@@ -60,10 +60,32 @@ function M.resources(path)
   return r
 end
 
--- One line per step on stdout: "  created  resource group 'x' (centralus)".
+-- Steps: one line each on stdout as they happen ("  created  resource group 'x' (centralus)").
+-- With -o json|tsv (M.set_output) the lines go to stderr and M.finish prints the steps in that
+-- format on stdout, so a script's output can be piped.
+local out_format, steps = "table", {}
+
+function M.set_output(fmt) out_format = fmt or "table" end
+
 function M.step(verb, what)
-  io.stdout:write(("  %-8s %s\n"):format(verb, what))
-  io.stdout:flush()
+  steps[#steps + 1] = { action = verb, resource = what }
+  local f = (out_format == "table") and io.stdout or io.stderr
+  f:write(("  %-8s %s\n"):format(verb, what))
+  f:flush()
+end
+
+-- Prints a line for people (stdout in table mode, stderr otherwise).
+function M.say(text)
+  local f = (out_format == "table") and io.stdout or io.stderr
+  f:write(text, "\n")
+  f:flush()
+end
+
+function M.finish(extra)
+  if out_format == "table" then return end
+  local o = require "azure.output"
+  o.print(extra and { steps = steps, result = extra } or steps, out_format,
+    { columns = { "action", "resource" } })
 end
 
 return M

@@ -41,7 +41,14 @@ run_tutorial() { # NAME [emulator args...]
         # README's "your own workflow" example, on the tutorial's pool
         "$AZLUA_BIN" "$root/scripts/examples/many_tasks.lua" | tee example.out &&
           grep -q '^added 100 of 100 tasks' example.out && grep -q '^succeeded 100, failed 0$' example.out &&
-          grep -q '^t7 printed: 49$' example.out && echo "1 passed, 0 failed (README example)"
+          grep -q '^t7 printed: 49$' example.out && echo "1 passed, 0 failed (README example)" &&
+          "$AZLUA_BIN" "$root/scripts/check_task.lua" -o json >counts.json &&
+          /usr/bin/python3 -c 'import json; rows = json.load(open("counts.json")); assert any(r["job"] == "mpi-job" and r["succeeded"] == 1 for r in rows), rows' &&
+          echo "1 passed, 0 failed (check_task -o json)" &&
+          "$AZLUA_BIN" "$root/scripts/delete_resources.lua" --yes | tee delete.out &&
+          grep -q "deleted  resource group 'group-centrale-supelec'" delete.out &&
+          "$AZLUA_BIN" "$root/scripts/delete_resources.lua" --yes --resource_gp_name group-centrale-supelec | grep -q 'does not exist' &&
+          echo "1 passed, 0 failed (delete_resources)"
       fi
   ) >"$work/run.log" 2>&1
   local rc=$?
