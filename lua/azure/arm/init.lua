@@ -112,9 +112,11 @@ end
 
 local terminal = { succeeded = true, failed = true, canceled = true, cancelled = true }
 
+-- Retry-After when given (at most 60 s), else poll_interval. "Retry-After: 0" is not taken as "poll
+-- in a tight loop": polls are at least 0.1 s apart (or poll_interval, when that is smaller).
 function Client:_wait_seconds(res)
   local ra = errors.parse_retry_after(res)
-  if ra then return math.min(ra, 60) end
+  if ra then return math.max(math.min(ra, 60), math.min(0.1, self.poll_interval)) end
   return self.poll_interval
 end
 
@@ -297,6 +299,9 @@ function Client:register_provider(ns, opts)
   local started = os.time()
   local deadline = started + (opts.timeout or 600)
   local p = self:post("/subscriptions/{sub}/providers/" .. ns .. "/register", nil, { api_version = opts.api_version })
+  -- Re-checked after 0.25 s, then twice as long each time up to poll_interval (2 s).
+  local interval = opts.poll_interval or 2
+  local delay = math.min(0.25, interval)
   while opts.wait ~= false and (not p or p.registrationState ~= "Registered") do
     if os.time() > deadline then
       progress.clear()
@@ -304,7 +309,8 @@ function Client:register_provider(ns, opts)
         message = "provider " .. ns .. " is still " .. tostring(p and p.registrationState) .. " after "
                   .. (os.time() - started) .. " s" }, 0)
     end
-    self:_pause(opts.poll_interval or 2, "registering provider " .. ns, started)
+    self:_pause(delay, "registering provider " .. ns, started)
+    delay = math.min(delay * 2, interval)
     p = self:provider(ns)
   end
   progress.clear()
