@@ -210,7 +210,12 @@ function BA:endpoint(name)
   local ep = a and a.properties and a.properties.accountEndpoint
   if not ep then error(errors.new{ service = "arm", code = "NoAccountEndpoint", message = "Batch account '" .. name .. "' has no accountEndpoint yet" }, 0) end
   if ep:match("^%a+://") then return ep end
-  if ep:match("^127%.0%.0%.1[:/]") or ep:match("^localhost[:/]") then return "http://" .. ep end
+  if ep:match("^127%.0%.0%.1[:/]") or ep:match("^localhost[:/]") then
+    -- the emulator: its own scheme (https when it was started with --tls)
+    local c = self.client.cloud
+    local tls = c and c.is_local and c.endpoints and c.endpoints.tls == true
+    return (tls and "https://" or "http://") .. ep
+  end
   return "https://" .. ep
 end
 
