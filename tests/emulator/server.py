@@ -70,6 +70,12 @@ class EmulatorHTTPServer(ThreadingHTTPServer):
     emulator = None
 
     def finish_request(self, request, client_address):
+        # Headers and body go out in two writes; without TCP_NODELAY the body waits for the client's
+        # delayed ACK (~40 ms on Linux) on every response that has one.
+        try:
+            request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        except OSError:
+            pass
         if self.ssl_context is not None:
             try:
                 request.settimeout(30)
