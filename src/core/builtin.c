@@ -1,7 +1,8 @@
 /* azure.core.builtin: what is compiled into this binary, for completion and `azlua --version`
  * style introspection.
  *
- *   builtin.modules() -> sorted list of module names (Lua sources and C modules) */
+ *   builtin.modules() -> sorted list of module names (Lua sources and C modules)
+ *   builtin.sanitized -> true in an AddressSanitizer build (memory-bound tests skip their bound) */
 #include <lauxlib.h>
 #include <lua.h>
 #include <stdlib.h>
@@ -32,5 +33,11 @@ static const luaL_Reg funcs[] = {{"modules", l_modules}, {NULL, NULL}};
 
 int luaopen_azure_core_builtin(lua_State *L) {
   luaL_newlib(L, funcs);
+#ifdef AZLUA_SANITIZED
+  lua_pushboolean(L, 1);
+#else
+  lua_pushboolean(L, 0);
+#endif
+  lua_setfield(L, -2, "sanitized");
   return 1;
 }
