@@ -58,6 +58,12 @@ function Client:add_pool(body) end
 ---@return table
 function Client:get_pool(id, opts) end
 
+---One pool (short for get_pool).
+---@param id string
+---@param opts? {select?: string, expand?: string}
+---@return table
+function Client:pool(id, opts) end
+
 ---Whether the pool exists (HEAD).
 ---@param id string
 ---@return boolean
@@ -155,6 +161,12 @@ function Client:add_job(body) end
 ---@param opts? {select?: string, expand?: string}
 ---@return table
 function Client:get_job(id, opts) end
+
+---One job (short for get_job).
+---@param id string
+---@param opts? {select?: string, expand?: string}
+---@return table
+function Client:job(id, opts) end
 
 ---Lazy iterator over the jobs.
 ---@param opts? {filter?: string, select?: string}

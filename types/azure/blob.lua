@@ -152,10 +152,10 @@ function Container:upload_string(name, s, opts) end
 ---@return string
 function Container:download_string(name, opts) end
 
----Uploads many files, several at a time.
----@param items table[]
+---Uploads many blobs, several at a time; returns how many were uploaded.
+---@param items {name: string, path?: string, data?: string}[]
 ---@param opts? table
----@return table
+---@return integer
 function Container:upload_many(items, opts) end
 
 ---Deletes a blob.

@@ -338,8 +338,9 @@ end
 function Client:add_job(body) return create(self, "/jobs", body, "JobExists") end
 function Client:get_job(id, opts) return json_of(self:request("GET", "/jobs/" .. id_path(id), { query = odata(opts) })) end
 -- Short names for the REPL: batch:pool("mpi-pool"), batch:job("mpi-job").
-Client.pool = Client.get_pool
-Client.job = Client.get_job
+-- (wrappers, not the same functions, so help() tells the names apart)
+function Client:pool(id, opts) return self:get_pool(id, opts) end
+function Client:job(id, opts) return self:get_job(id, opts) end
 function Client:jobs(opts) return self:list("/jobs", opts) end
 function Client:list_jobs(opts) return collect(self:jobs(opts)) end
 

@@ -23,6 +23,7 @@ return {
       { "add_pool", "body: table", "table", "Adds a pool (PoolAddParameter: id, vmSize, virtualMachineConfiguration, " ..
         "targetDedicatedNodes, …); raises PoolExists if the id is taken." },
       { "get_pool", "id: string, opts?: {select?: string, expand?: string}", "table", "One pool." },
+      { "pool", "id: string, opts?: {select?: string, expand?: string}", "table", "One pool (short for get_pool)." },
       { "pool_exists", "id: string", "boolean", "Whether the pool exists (HEAD)." },
       { "pools", "opts?: {filter?: string, select?: string}", "fun(): table", "Lazy iterator over the pools." },
       { "list_pools", "opts?: {filter?: string, select?: string}", "table[]", "Every pool, as an array." },
@@ -44,6 +45,7 @@ return {
         "The newest supported Ubuntu LTS image: {imageReference=, nodeAgentSKUId=} for a pool body." },
       { "add_job", "body: table", "table", "Adds a job (JobAddParameter: id, poolInfo={poolId=}, …); raises JobExists if taken." },
       { "get_job", "id: string, opts?: {select?: string, expand?: string}", "table", "One job." },
+      { "job", "id: string, opts?: {select?: string, expand?: string}", "table", "One job (short for get_job)." },
       { "jobs", "opts?: {filter?: string, select?: string}", "fun(): table", "Lazy iterator over the jobs." },
       { "list_jobs", "opts?: table", "table[]", "Every job, as an array." },
       { "patch_job", "id: string, body: table", "table", "Updates some of a job's properties (e.g. onAllTasksComplete)." },

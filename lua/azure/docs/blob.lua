@@ -49,7 +49,7 @@ return {
       { "download", "name: string, path: string, opts?: table", "table", "Downloads a blob to a file in parallel ranges." },
       { "upload_string", "name: string, s: string, opts?: table", "table", "Uploads a string." },
       { "download_string", "name: string, opts?: table", "string", "A blob's content." },
-      { "upload_many", "items: table[], opts?: table", "table", "Uploads many files, several at a time." },
+      { "upload_many", "items: {name: string, path?: string, data?: string}[], opts?: table", "integer", "Uploads many blobs, several at a time; returns how many were uploaded." },
       { "delete_blob", "name: string, opts?: table", "boolean", "Deletes a blob." },
     },
   },
