@@ -82,7 +82,7 @@ static const char *dec_escape(decoder *d, const char *p, sbuf *b) {
     case 'u': break;
     default: dec_fail(d, p, "invalid escape in string");
   }
-  uint32_t cp, lo = 0;
+  uint32_t cp = 0, lo = 0; /* initialized: gcc -O3 cannot see that dec_fail never returns */
   if (d->end - p < 6 || !hex4(p + 2, &cp)) dec_fail(d, p, "invalid \\u escape");
   const char *next = p + 6;
   if (cp >= 0xDC00 && cp <= 0xDFFF) dec_fail(d, p, "lone low surrogate in \\u escape");
