@@ -16,7 +16,7 @@ pkgs+=(openmpi-bin libopenmpi-dev python3-mpi4py git ca-certificates)
 command -v node >/dev/null 2>&1 || pkgs+=(nodejs)
 command -v npm >/dev/null 2>&1 || pkgs+=(npm)
 if [ "$want_test" = 1 ]; then
-  pkgs+=(python3-azure python3-azure-storage azure-cli tmux hyperfine)
+  pkgs+=(python3-azure python3-azure-storage azure-cli tmux hyperfine time)
 fi
 
 missing=()
