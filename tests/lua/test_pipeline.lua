@@ -14,7 +14,7 @@ local function fake(script)
     local a = script[i] or script[#script]
     if type(a) == "function" then a = a(req) end
     if a.kind then return nil, a end
-    local res = { status = a.status, headers = a.headers or {}, body = a.body or "" }
+    local res = { status = a.status, headers = a.headers or {}, body = a.body or "", resent = a.resent }
     return res
   end
   tr.request = next_answer
@@ -121,6 +121,19 @@ t.test("on_replay turns TaskExists on a retry into success", function()
     on_replay = function(e) return e.code == "TaskExists" end }
   t.eq(res.status, 409)
   t.ok(res.replayed)
+end)
+
+t.test("on_replay also for libcurl's own resend (res.resent), and only then on a first attempt", function()
+  local exists = '{"odata.metadata":"m","code":"TaskExists","message":{"lang":"en-US","value":"The specified task already exists."}}'
+  local function send(p)
+    return p:send{ method = "POST", url = "http://127.0.0.1:1/jobs/j/tasks", idempotent = true, expect = { 201 },
+      on_replay = function(e) return e.code == "TaskExists" end }
+  end
+  local res = send(new({ { status = 409, resent = true, body = exists } }, { service = "batch" }))
+  t.eq(res.status, 409)
+  t.ok(res.replayed)
+  local e = t.raises(function() send(new({ { status = 409, body = exists } }, { service = "batch" })) end)
+  t.eq(e.code, "TaskExists", "a first attempt's TaskExists is the caller's")
 end)
 
 t.test("Batch error line is the first line of message.value", function()
