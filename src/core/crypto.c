@@ -14,9 +14,7 @@
 #include <string.h>
 
 #include <lauxlib.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-#include <openssl/rand.h>
+#include "util/crypto_dl.h" /* OpenSSL through a table: libcrypto is loaded on first use */
 
 #include "util/base64.h"
 #include "util/crypto_pki.h"
@@ -210,6 +208,8 @@ static int l_sha256_file(lua_State *L) { return hash_file(L, EVP_sha256()); }
 static int l_md5_file(lua_State *L) { return hash_file(L, EVP_md5()); }
 
 int luaopen_azure_core_crypto(lua_State *L) {
+  char err[160];
+  if (azlua_crypto_load(err, sizeof err) != 0) return luaL_error(L, "%s", err);
   static const luaL_Reg fns[] = {
       {"sha256", l_sha256},
       {"md5", l_md5},

@@ -4,11 +4,7 @@
 #include <string.h>
 
 #include <lauxlib.h>
-#include <openssl/err.h>
-#include <openssl/evp.h>
-#include <openssl/pem.h>
-#include <openssl/rsa.h>
-#include <openssl/x509.h>
+#include "util/crypto_dl.h" /* OpenSSL through a table: libcrypto is loaded on first use */
 
 /* Only OpenSSL's reason reaches the message: never the PEM text, which may be a private key. */
 int crypto_fail(lua_State *L, const char *what) {
