@@ -112,6 +112,14 @@ t.test("modules load lazily: require 'azure' loads no submodule", function()
   t.eq(out, "0\n")
 end)
 
+t.test("start-up maps neither libcrypto nor libcurl; requiring crypto loads libcrypto", function()
+  local probe = [[local function has(lib) for l in io.lines("/proc/self/maps") do if l:find(lib, 1, true) then return true end end return false end ]]
+  local out = azlua("-e '" .. probe .. [[print(has("libcrypto"), has("libcurl"))']])
+  t.eq(out, "false\tfalse\n")
+  out = azlua("-e '" .. probe .. [[require("azure.core.crypto"); print(has("libcrypto"))']])
+  t.eq(out, "true\n")
+end)
+
 t.test("os.exit code passes through", function()
   local _, _, code = azlua([[-e 'os.exit(3)']])
   t.eq(code, 3)
