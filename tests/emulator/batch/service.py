@@ -1191,6 +1191,8 @@ class BatchService:
                                  "The specified job does not have a job preparation task.")
             items = []
             for nid, (pid, n, rec) in j.prep_nodes.items():
+                if not rec.info and not rec.release:
+                    continue  # scheduled but not started there yet: the service lists nodes that ran it
                 row = {"poolId": pid, "nodeId": nid, "nodeUrl": n.d["url"]}
                 if rec.info:
                     row["jobPreparationTaskExecutionInfo"] = copy.deepcopy(rec.info)
