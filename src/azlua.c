@@ -13,7 +13,8 @@ static int search_embedded(lua_State *L) {
   const char *name = luaL_checkstring(L, 1);
   for (const struct azlua_embedded *e = azlua_embedded_sources; e->module; e++) {
     if (strcmp(e->module, name) != 0) continue;
-    if (luaL_loadbufferx(L, e->source, e->len, e->chunkname, "t") != LUA_OK)
+    /* "b": precompiled at build time (cmake/embed_lua.cmake); "t" when built without luac. */
+    if (luaL_loadbufferx(L, e->source, e->len, e->chunkname, "bt") != LUA_OK)
       return luaL_error(L, "error loading built-in module '%s':\n\t%s", name, lua_tostring(L, -1));
     lua_pushstring(L, e->chunkname + 1); /* second loader argument, like a file name */
     return 2;
