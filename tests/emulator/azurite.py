@@ -1,11 +1,14 @@
 """Owns the Azurite (blob only) process.
 
-Design: Azurite reads AZURITE_ACCOUNTS only from its own environment, so the
-emulator runs it on a persistent --location under the state dir and restarts it
-(same port) whenever the set of accounts or keys changes.  A storage account's
-creation LRO completes only once Azurite runs with that account, so a client
-that follows the LRO can use the keys at once.  devstoreaccount1 (well-known
-key) is always kept in the list.
+Design: Azurite reads AZURITE_ACCOUNTS only from its own environment. The emulator
+preloads azurite_live_accounts.js into it, which makes the running Azurite pick up
+the accounts file the emulator writes (accounts.env, 0600) on its next request, so
+a new account or key is live at once ("live" mode). If that preload cannot patch
+this Azurite version, the emulator falls back to restarting Azurite (same port, a
+persistent --location under the state dir) whenever accounts or keys change.
+Either way a storage account's creation LRO completes only once Azurite knows the
+account, so a client that follows the LRO can use the keys at once.
+devstoreaccount1 (well-known key) is always kept in the list.
 """
 import base64
 import hashlib
@@ -64,6 +67,9 @@ class Azurite:
         self._stopping = False
         self._worker = None
         self.logfile = open(os.path.join(state_dir, "azurite.log"), "ab")
+        self.accounts_file = os.path.join(self.dir, "accounts.env")
+        self.live_marker = os.path.join(self.dir, "live.ok")
+        self.live = False
 
     @property
     def scheme(self):
@@ -74,9 +80,28 @@ class Azurite:
         return "%s://127.0.0.1:%d" % (self.scheme, self.port) if self.port else None
 
     # -- process ------------------------------------------------------------
+    @staticmethod
+    def _accounts_text(accounts):
+        return ";".join("%s:%s:%s" % (n, k1, k2) for n, (k1, k2) in sorted(accounts.items()))
+
+    def _write_accounts(self, accounts):
+        """accounts.env, atomically and 0600 (it holds keys)."""
+        tmp = self.accounts_file + ".tmp"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(self._accounts_text(accounts) + "\n")
+        os.replace(tmp, self.accounts_file)
+
     def _env(self, accounts):
         env = dict(os.environ)
-        env["AZURITE_ACCOUNTS"] = ";".join("%s:%s:%s" % (n, k1, k2) for n, (k1, k2) in sorted(accounts.items()))
+        env["AZURITE_ACCOUNTS"] = self._accounts_text(accounts)
+        self._write_accounts(accounts)
+        package = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.realpath(self.binary)))))
+        preload = os.path.join(os.path.dirname(os.path.abspath(__file__)), "azurite_live_accounts.js")
+        env["NODE_OPTIONS"] = (env.get("NODE_OPTIONS", "") + " --require " + preload).strip()
+        env["AZLUA_AZURITE_ACCOUNTS_FILE"] = self.accounts_file
+        env["AZLUA_AZURITE_DIR"] = package
+        env["AZLUA_AZURITE_LIVE_MARKER"] = self.live_marker
         return env
 
     def _argv(self, port):
@@ -88,6 +113,10 @@ class Azurite:
 
     def _spawn(self, accounts):
         port = self.port if self.port else _free_port()
+        try:
+            os.remove(self.live_marker)
+        except FileNotFoundError:
+            pass
         self.proc = subprocess.Popen(self._argv(port), env=self._env(accounts), stdin=subprocess.DEVNULL,
                                      stdout=self.logfile, stderr=self.logfile, cwd=self.dir,
                                      start_new_session=True, preexec_fn=_die_with_parent)
@@ -97,8 +126,9 @@ class Azurite:
             if self.proc.poll() is not None:
                 raise RuntimeError("azurite exited with status %s (see azurite.log)" % self.proc.returncode)
             if self._probe():
+                self.live = os.path.exists(self.live_marker)
                 return
-            time.sleep(0.1)
+            time.sleep(0.05)
         raise RuntimeError("azurite did not become ready within 60 s")
 
     def _probe(self):
@@ -175,6 +205,12 @@ class Azurite:
     def set_account(self, name, key1, key2):
         with self.lock:
             self.desired[name] = (key1, key2)
+            if self.live and self.proc is not None and self.proc.poll() is None:
+                # the running Azurite reads the file on its next request: no restart
+                self._write_accounts(self.desired)
+                self.running = dict(self.desired)
+                self.generation += 1
+                return
         self._event.set()
 
     def remove_account(self, name):
