@@ -294,27 +294,44 @@ function Client:provider(ns)
   return (self:get("/subscriptions/{sub}/providers/" .. ns))
 end
 
-function Client:register_provider(ns, opts)
+-- Registers several namespaces at once and waits for all of them: registration takes a minute or two
+-- on Azure, so asking for every namespace first and then polling them together costs the slowest one,
+-- not their sum. Returns {[ns] = provider}.
+function Client:register_providers(namespaces, opts)
   opts = opts or {}
   local started = os.time()
   local deadline = started + (opts.timeout or 600)
-  local p = self:post("/subscriptions/{sub}/providers/" .. ns .. "/register", nil, { api_version = opts.api_version })
+  local state = {}
+  for _, ns in ipairs(namespaces) do
+    state[ns] = self:post("/subscriptions/{sub}/providers/" .. ns .. "/register", nil, { api_version = opts.api_version })
+  end
   -- Re-checked after 0.25 s, then twice as long each time up to poll_interval (2 s).
   local interval = opts.poll_interval or 2
   local delay = math.min(0.25, interval)
-  while opts.wait ~= false and (not p or p.registrationState ~= "Registered") do
+  while opts.wait ~= false do
+    local pending = {}
+    for _, ns in ipairs(namespaces) do
+      local p = state[ns]
+      if not p or p.registrationState ~= "Registered" then pending[#pending + 1] = ns end
+    end
+    if #pending == 0 then break end
     if os.time() > deadline then
       progress.clear()
+      local p = state[pending[1]]
       error(errors.new{ service = "arm", code = "ProviderRegistrationTimeout",
-        message = "provider " .. ns .. " is still " .. tostring(p and p.registrationState) .. " after "
+        message = "provider " .. pending[1] .. " is still " .. tostring(p and p.registrationState) .. " after "
                   .. (os.time() - started) .. " s" }, 0)
     end
-    self:_pause(delay, "registering provider " .. ns, started)
+    self:_pause(delay, "registering provider " .. table.concat(pending, ", "), started)
     delay = math.min(delay * 2, interval)
-    p = self:provider(ns)
+    for _, ns in ipairs(pending) do state[ns] = self:provider(ns) end
   end
   progress.clear()
-  return p
+  return state
+end
+
+function Client:register_provider(ns, opts)
+  return self:register_providers({ ns }, opts)[ns]
 end
 
 -- Helpers (resource groups, storage, containers, Batch accounts, name checks) live in their own file.
