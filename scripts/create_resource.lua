@@ -37,6 +37,19 @@ local arm = arm_mod.client{ credential = cred, subscription = sub, cloud = cloud
 local rg, region = args.resource_gp_name, args.region_name
 tutorial.say(("Creating the tutorial's resources in subscription %s (%s, cloud %s)"):format(sub, region, cloud.name))
 
+-- The region first: a typo is reported before any provider or name is touched.
+local known = {}
+for loc in arm:list("/subscriptions/{sub}/locations", { api_version = "2022-12-01" }) do
+  known[#known + 1] = loc.name
+  if loc.name == region:lower() or (loc.displayName or ""):lower() == region:lower() then region = loc.name end
+end
+local region_ok = false
+for _, name in ipairs(known) do if name == region then region_ok = true end end
+if not region_ok then
+  error(("region '%s' is not available to subscription %s: pick one of 'az account list-locations -o table' (e.g. centralus, eastus, westeurope)")
+    :format(args.region_name, sub), 0)
+end
+
 local providers = { "Microsoft.Storage", "Microsoft.Batch" }
 local registered = arm:register_providers(providers) -- together: on Azure each takes a minute or two
 for _, ns in ipairs(providers) do

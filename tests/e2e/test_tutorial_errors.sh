@@ -52,7 +52,7 @@ expect "invalid storage account name" "^azlua: storage account name 'Bad_Name' m
 check "  ... nothing created or written" bash -c '! test -e config_resources.lua && ! test -e config_resources.lua.tmp.*'
 check "  ... no resource group" bash -c '! rg_exists rg-invalid' 2>/dev/null || true
 
-expect "unknown region" "^azlua: ARM 400 LocationNotAvailableFor(ResourceGroup|ResourceType).*atlantis" -- \
+expect "unknown region" "^azlua: region 'atlantis' is not available to subscription .*: pick one of 'az account list-locations -o table'" -- \
   cr --region_name atlantis --resource_gp_name rg-atlantis --storage_account_name atlantis01 --batch_account_name atlantisb01
 check "  ... nothing written" test ! -e config_resources.lua
 
