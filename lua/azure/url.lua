@@ -14,6 +14,18 @@ function M.decode(s)
   return (s:gsub("%%(%x%x)", function(h) return string.char(tonumber(h, 16)) end))
 end
 
+-- query string → array of {name, value} (both decoded), in order; "a" alone is {"a", ""}.
+function M.parse_query(q)
+  local out = {}
+  if not q or q == "" then return out end
+  for part in q:gmatch("[^&]+") do
+    local k, v = part:match("^([^=]*)=(.*)$")
+    if not k then k, v = part, "" end
+    out[#out + 1] = { M.decode(k), M.decode(v) }
+  end
+  return out
+end
+
 -- {a=1, ["$filter"]="x eq 'y'"} → "%24filter=x%20eq%20%27y%27&a=1" (sorted, so URLs are stable).
 -- false/nil values are skipped; `$` in names is kept readable because Batch signs names as sent.
 function M.query(t)

@@ -4,15 +4,12 @@
 -- StringToSign = VERB, 11 standard header values, the ocp-* headers (lower-case, sorted,
 -- "name:value\n"), then "/" .. account .. the path exactly as sent, and "\nname:value" for each
 -- query parameter (decoded, sorted, repeated names joined by ","; empty values skipped).
+local url = require "azure.url"
+
 local M = {}
 
 local STANDARD = { "content-encoding", "content-language", "content-length", "content-md5", "content-type",
                    "date", "if-modified-since", "if-match", "if-none-match", "if-unmodified-since", "range" }
-
-local function decode(s)
-  s = s:gsub("+", " ")
-  return (s:gsub("%%(%x%x)", function(h) return string.char(tonumber(h, 16)) end))
-end
 
 -- The Content-Length the transport will send: azure.core.http always sends a body (possibly empty)
 -- for POST/PUT/PATCH and none otherwise, so the signature matches the wire.
@@ -59,9 +56,8 @@ function M.string_to_sign(req, account)
   if path == "" then path = "/" end
   local resource = "/" .. account .. path
   local params, names = {}, {}
-  for pair in (query or ""):gmatch("[^&]+") do
-    local k, v = pair:match("^([^=]*)=?(.*)$")
-    k, v = decode(k), decode(v)
+  for _, kv in ipairs(url.parse_query(query)) do
+    local k, v = kv[1], kv[2]
     if v ~= "" then
       if not params[k] then params[k] = {}; names[#names + 1] = k end
       table.insert(params[k], v)

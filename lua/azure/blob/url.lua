@@ -30,16 +30,7 @@ function M.split(url)
 end
 
 -- query string → array of {name, value} (both decoded), in order.
-function M.parse_query(q)
-  local out = {}
-  if not q or q == "" then return out end
-  for part in q:gmatch("[^&]+") do
-    local k, v = part:match("^([^=]*)=(.*)$")
-    if not k then k, v = part, "" end
-    out[#out + 1] = { M.decode_query(k), M.decode_query(v) }
-  end
-  return out
-end
+M.parse_query = common.parse_query
 
 -- Appends a query string (no '?') to a URL.
 function M.add_query(url, q)
