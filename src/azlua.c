@@ -23,10 +23,10 @@ static int search_embedded(lua_State *L) {
   return 1;
 }
 
-/* AZLUA_PATH=dir1:dir2 puts dir/?.lua and dir/?/init.lua in front of package.path. */
-static void prepend_azlua_path(lua_State *L) {
+/* AZLUA_PATH=dir1:dir2 -> "dir1/?.lua;dir1/?/init.lua;dir2/..." on the stack, or nothing (returns 0). */
+static int push_azlua_path(lua_State *L) {
   const char *env = getenv("AZLUA_PATH");
-  if (!env || !*env) return;
+  if (!env || !*env) return 0;
   luaL_Buffer b;
   luaL_buffinit(L, &b);
   const char *p = env;
@@ -34,17 +34,39 @@ static void prepend_azlua_path(lua_State *L) {
     const char *end = strchr(p, ':');
     size_t n = end ? (size_t)(end - p) : strlen(p);
     if (n > 0) {
+      if (luaL_bufflen(&b) > 0) luaL_addchar(&b, ';');
       luaL_addlstring(&b, p, n);
       luaL_addstring(&b, "/?.lua;");
       luaL_addlstring(&b, p, n);
-      luaL_addstring(&b, "/?/init.lua;");
+      luaL_addstring(&b, "/?/init.lua");
     }
     p += n + (end ? 1 : 0);
   }
-  lua_getfield(L, -2, "path");
-  luaL_addvalue(&b);
   luaL_pushresult(&b);
-  lua_setfield(L, -2, "path");
+  if (lua_rawlen(L, -1) == 0) { /* only colons */
+    lua_pop(L, 1);
+    return 0;
+  }
+  return 1;
+}
+
+/* package.searchers entry for AZLUA_PATH (the template is upvalue 1): the one place a file may replace
+ * a built-in module. Lua's own package.path comes after the built-ins, so a stray azure module file under
+ * /usr/local/share/lua cannot shadow them, and finding a built-in costs no failed open()s. */
+static int search_azlua_path(lua_State *L) {
+  const char *name = luaL_checkstring(L, 1);
+  const char *tmpl = lua_tostring(L, lua_upvalueindex(1));
+  lua_getglobal(L, "package");
+  lua_getfield(L, -1, "searchpath");
+  lua_pushstring(L, name);
+  lua_pushstring(L, tmpl);
+  lua_call(L, 2, 2);
+  if (lua_isnil(L, -2)) return 1; /* the message: every file tried */
+  const char *file = lua_tostring(L, -2);
+  if (luaL_loadfilex(L, file, "t") != LUA_OK)
+    return luaL_error(L, "error loading module '%s' from file '%s':\n\t%s", name, file, lua_tostring(L, -1));
+  lua_pushstring(L, file);
+  return 2;
 }
 
 int azlua_openlibs(lua_State *L) {
@@ -58,20 +80,19 @@ int azlua_openlibs(lua_State *L) {
   }
   lua_pop(L, 1);
 
-  lua_pushvalue(L, pkg);
-  prepend_azlua_path(L);
-  lua_pop(L, 1);
-
-  /* Searchers: preload, package.path (user overrides), built-in sources, then C paths. */
+  /* Searchers: preload, AZLUA_PATH (overrides), built-in sources, then package.path and C paths. */
   lua_getfield(L, pkg, "searchers");
   int searchers = lua_gettop(L);
+  int ours = push_azlua_path(L) ? 2 : 1; /* how many searchers go in front of package.path's */
+  if (ours == 2) lua_pushcclosure(L, search_azlua_path, 1);
   lua_Integer n = (lua_Integer)luaL_len(L, searchers);
-  for (lua_Integer i = n; i >= 3; i--) {
+  for (lua_Integer i = n; i >= 2; i--) {
     lua_geti(L, searchers, i);
-    lua_seti(L, searchers, i + 1);
+    lua_seti(L, searchers, i + ours);
   }
+  if (ours == 2) lua_seti(L, searchers, 2);
   lua_pushcfunction(L, search_embedded);
-  lua_seti(L, searchers, 3);
+  lua_seti(L, searchers, 1 + ours);
   lua_settop(L, pkg - 1);
   return 0;
 }

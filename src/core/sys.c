@@ -7,6 +7,10 @@
  *   sys.isatty(fd)      -> boolean               (0 stdin, 1 stdout, 2 stderr)
  *   sys.term_width()    -> columns of stderr's terminal, or nil
  *   sys.mkdir_p(path [, mode=0755]) -> true | nil, err
+ *   sys.preallocate(path, size) -> true | false (the file system cannot) | nil, err
+ *       reserves size bytes of disk for an existing file without changing its length, so a download
+ *       that cannot fit fails before it starts, and the file system allocates its extents once
+ *       instead of page by page as the ranges arrive.
  *   sys.nproc()         -> online CPU count
  *   sys.getpid()        -> integer
  *   sys.spawn(argv [, {stdin=string}]) -> {status=exit code, stdout=string, stderr=string} | nil, err
@@ -110,6 +114,39 @@ static int l_mkdir_p(lua_State *L) {
   }
   lua_pushboolean(L, 1);
   return 1;
+}
+
+static int l_preallocate(lua_State *L) {
+  const char *path = luaL_checkstring(L, 1);
+  lua_Integer size = luaL_checkinteger(L, 2);
+  luaL_argcheck(L, size >= 0, 2, "size must not be negative");
+  if (size == 0) {
+    lua_pushboolean(L, 1);
+    return 1;
+  }
+  int fd = open(path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return fail(L, "cannot open", path);
+  int rc;
+#ifdef FALLOC_FL_KEEP_SIZE
+  do rc = fallocate(fd, FALLOC_FL_KEEP_SIZE, 0, (off_t)size); while (rc != 0 && errno == EINTR);
+#else
+  rc = -1;
+  errno = EOPNOTSUPP;
+#endif
+  int e = errno;
+  close(fd);
+  if (rc == 0) {
+    lua_pushboolean(L, 1);
+    return 1;
+  }
+  if (e == EOPNOTSUPP || e == ENOSYS || e == EINVAL) { /* tmpfs of old kernels, FUSE, NFS: write as we go */
+    lua_pushboolean(L, 0);
+    return 1;
+  }
+  errno = e;
+  lua_pushnil(L);
+  lua_pushfstring(L, "cannot reserve %I bytes for %s: %s", size, path, strerror(e));
+  return 2;
 }
 
 static int l_nproc(lua_State *L) {
@@ -255,6 +292,7 @@ static const luaL_Reg funcs[] = {
   {"isatty", l_isatty},
   {"term_width", l_term_width},
   {"mkdir_p", l_mkdir_p},
+  {"preallocate", l_preallocate},
   {"nproc", l_nproc},
   {"getpid", l_getpid},
   {"spawn", l_spawn},

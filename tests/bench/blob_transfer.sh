@@ -56,6 +56,9 @@ PY
 # run LABEL CMD... → appends "label wall cpu rss_kb" to results, checks the download's sha256
 run() {
   local label=$1; shift
+  # Start every run with no dirty pages left by the one before (the last download, the source file):
+  # otherwise the kernel's write-back of them lands on whichever client runs next.
+  sync
   /usr/bin/time -f "%e %U %S %M" -o "$work/time" "$@" >/dev/null
   read -r wall user sys rss <"$work/time"
   printf '%s %s %s %s %s %s\n' "$label" "$wall" "$(echo "$user + $sys" | bc -l)" "$rss" "$user" "$sys" >>"$work/results"

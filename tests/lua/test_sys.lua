@@ -54,6 +54,26 @@ t.test("spawn handles more output than a pipe buffer", function()
   t.eq(#r.stdout, 1000000)
 end)
 
+t.test("preallocate reserves space without changing the length; a size no disk has is a clear error", function()
+  local path = os.tmpname()
+  local ok, err = sys.preallocate(path, 4 * 1024 * 1024)
+  t.eq(err, nil)
+  t.eq(type(ok), "boolean") -- false where the file system cannot (then downloads write as they go)
+  local f = assert(io.open(path, "rb")); t.eq(f:seek("end"), 0); f:close()
+  if ok then
+    -- the blocks are there: du counts them although the file is empty
+    local p = io.popen("du -k " .. path); local kib = tonumber(p:read("a"):match("^(%d+)")); p:close()
+    t.ok(kib >= 4096, "du -k says " .. tostring(kib))
+    local r, e = sys.preallocate(path, 1 << 60)
+    t.eq(r, nil)
+    t.match(e, "^cannot reserve 1152921504606846976 bytes for .+: ")
+  end
+  t.eq(sys.preallocate(path, 0), true)
+  local r, e = sys.preallocate(path .. ".missing", 10)
+  t.eq(r, nil); t.match(e, "^cannot open ")
+  os.remove(path)
+end)
+
 t.test("nproc, getpid, isatty", function()
   t.ok(sys.nproc() >= 1)
   t.ok(math.type(sys.getpid()) == "integer")

@@ -132,7 +132,7 @@ function Container:sas_url(opts) end
 ---@return table
 function Container:upload(name, path, opts) end
 
----Downloads a blob to a file in parallel ranges.
+---Downloads a blob to a file in parallel ranges: disk space reserved first, renamed into place only when complete.
 ---@param name string
 ---@param path string
 ---@param opts? table
@@ -201,7 +201,7 @@ function Blob:upload_file(path, opts) end
 ---@return table
 function Blob:upload_string(s, opts) end
 
----Downloads to a file in parallel ranges.
+---Downloads to a file in parallel ranges: disk space reserved first, renamed into place only when complete.
 ---@param path string
 ---@param opts? table
 ---@return table

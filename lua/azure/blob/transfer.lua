@@ -237,6 +237,9 @@ function M.download_file(blob, path, opts)
   if not f then error("azure.blob: cannot create " .. tmp .. ": " .. tostring(ferr), 3) end
   f:close()
   local ok, err = pcall(function()
+    -- Reserve the space first: a download that cannot fit fails now, not after most of it arrived.
+    local _, perr = require("azure.core.sys").preallocate(tmp, size)
+    if perr then error("azure.blob: " .. perr, 0) end
     local bs = M.block_size(size, opts)
     local m = meter.new("download " .. blob.name, size, opts.progress)
     -- If-Match: every range must come from the same version of the blob.
