@@ -10,6 +10,8 @@ for a in "$@"; do case "$a" in --test) want_test=1 ;; --no-build) no_build=1 ;; 
 
 pkgs=(build-essential cmake pkg-config
       liblua5.4-dev lua5.4 libcurl4-openssl-dev libssl-dev libexpat1-dev libedit-dev check)
+# azlua-curl.so links libcurl's static archive against the libraries HTTP(S) needs (CMakeLists.txt).
+pkgs+=(libnghttp2-dev libpsl-dev libzstd-dev libbrotli-dev libidn2-dev zlib1g-dev)
 # The tutorial runs a real MPI program on the local emulator, so Open MPI is part of the demo too.
 pkgs+=(openmpi-bin libopenmpi-dev python3-mpi4py git ca-certificates)
 # Node.js may come from another source than Debian (its own npm then): ask for Debian's only when absent.

@@ -61,7 +61,8 @@
  * http.set_hook(fn | nil): fn(info) after each request with {method, url (without query), status | kind,
  *   elapsed, reused, bytes_sent, bytes_received}. An error in the hook propagates (transfers cleaned up).
  *   Neither the hook nor a progress callback may make requests (that raises).
- * http.stats() -> {connections_opened = n, requests = n, curl_loaded = bool} for this process.
+ * http.stats() -> {connections_opened = n, requests = n, curl_loaded = bool, curl_library = path} for
+ *   this process (curl_library: azlua-curl.so or libcurl.so.4, once a request loaded it).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -648,6 +649,9 @@ static CURLcode configure(xfer_t *x) {
   CURLcode rc = CURLE_OK;
   SETP(CURLOPT_CURLU, x->cu);
   SETP(CURLOPT_PROTOCOLS_STR, "http,https");
+  SETP(CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+  /* Plain SOCKS5 authentication only: GSS-API is not part of azlua-curl.so (src/curl_module/). */
+  SETL(CURLOPT_SOCKS5_AUTH, CURLAUTH_BASIC);
   SETP(CURLOPT_PRIVATE, (void *)x);
   SETP(CURLOPT_SHARE, pool.share);
   SETP(CURLOPT_ERRORBUFFER, x->errbuf);
@@ -1098,10 +1102,14 @@ static int l_set_hook(lua_State *L) {
 }
 
 static int l_stats(lua_State *L) {
-  lua_createtable(L, 0, 3);
+  lua_createtable(L, 0, 4);
   set_int(L, "connections_opened", pool.connections);
   set_int(L, "requests", pool.requests);
   set_bool(L, "curl_loaded", azlua_curl_loaded());
+  if (azlua_curl_loaded()) {
+    lua_pushstring(L, azlua_curl_library());
+    lua_setfield(L, -2, "curl_library");
+  }
   return 1;
 }
 

@@ -2,20 +2,52 @@
 #include "util/curl_dl.h"
 
 #include <dlfcn.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <string.h>
 
 struct azlua_curl azcurl;
 static int loaded = 0;
+static char loaded_from[PATH_MAX];
 
 int azlua_curl_loaded(void) { return loaded; }
+const char *azlua_curl_library(void) { return loaded ? loaded_from : NULL; }
+
+/* azlua-curl.so beside the running executable (src/curl_module/), or "" when there is none. */
+static void module_beside_exe(char *out, size_t outlen) {
+  out[0] = '\0';
+  char exe[PATH_MAX];
+  ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+  if (n <= 0) return;
+  exe[n] = '\0';
+  char *slash = strrchr(exe, '/');
+  if (!slash) return;
+  slash[1] = '\0';
+  if ((size_t)snprintf(out, outlen, "%sazlua-curl.so", exe) >= outlen || access(out, R_OK) != 0) out[0] = '\0';
+}
 
 int azlua_curl_load(const char *soname, char *err, size_t errlen) {
   if (loaded) return 0;
-  if (soname == NULL) soname = "libcurl.so.4";
-  void *lib = dlopen(soname, RTLD_NOW | RTLD_LOCAL);
+  /* Which libcurl: the caller's, else AZLUA_LIBCURL, else azlua's own module, else the system's.
+   * RTLD_LAZY: the module leaves the functions of protocols it never uses unbound (see there). */
+  char module[PATH_MAX];
+  void *lib = NULL;
+  const char *from_env = NULL;
+  if (soname == NULL) soname = from_env = getenv("AZLUA_LIBCURL");
+  if (soname == NULL || *soname == '\0') {
+    from_env = NULL;
+    soname = "libcurl.so.4";
+    module_beside_exe(module, sizeof module);
+    if (module[0] && (lib = dlopen(module, RTLD_LAZY | RTLD_LOCAL)) != NULL) soname = module;
+  }
+  if (lib == NULL) lib = dlopen(soname, RTLD_LAZY | RTLD_LOCAL);
   if (lib == NULL) {
-    snprintf(err, errlen, "azlua: %s not found: apt-get install libcurl4", soname);
+    if (from_env)
+      snprintf(err, errlen, "azlua: AZLUA_LIBCURL=%s cannot be loaded: unset it to use azlua's own", soname);
+    else
+      snprintf(err, errlen, "azlua: %s not found: apt-get install libcurl4", soname);
     return -1;
   }
   struct azlua_curl t;
@@ -73,6 +105,10 @@ int azlua_curl_load(const char *soname, char *err, size_t errlen) {
   }
   /* The library stays loaded for the life of the process: OpenSSL registers exit handlers. */
   azcurl = t;
+  size_t n = strlen(soname);
+  if (n >= sizeof loaded_from) n = sizeof loaded_from - 1;
+  memcpy(loaded_from, soname, n);
+  loaded_from[n] = '\0';
   loaded = 1;
   return 0;
 }

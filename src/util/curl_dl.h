@@ -1,9 +1,10 @@
 /* libcurl, loaded with dlopen on first use.
  *
- * Linking libcurl costs ~7 ms of start-up (it drags in ~32 shared libraries), so azlua never links it:
- * azlua_curl_load() dlopens "libcurl.so.4" when the first request is made and fills the table `azcurl`
- * with the few functions azure.core.http uses. Only curl's headers are used at build time, for types and
- * constants. Call the functions through the table, e.g. azcurl.easy_init(). */
+ * Linking libcurl costs ~7 ms of start-up (Debian's drags in ~32 shared libraries), so azlua never links
+ * it: azlua_curl_load() dlopens it when the first request is made and fills the table `azcurl` with the
+ * few functions azure.core.http uses. It prefers azlua-curl.so beside the executable (the same libcurl
+ * with ~12 libraries, src/curl_module/), then libcurl.so.4; AZLUA_LIBCURL names another. Only curl's
+ * headers are used at build time, for types and constants. Call through the table: azcurl.easy_init(). */
 #ifndef AZLUA_CURL_DL_H
 #define AZLUA_CURL_DL_H
 
@@ -56,5 +57,8 @@ int azlua_curl_load(const char *soname, char *err, size_t errlen);
 
 /* 1 when azlua_curl_load has succeeded in this process. */
 int azlua_curl_loaded(void);
+
+/* The file or soname libcurl was loaded from, or NULL before azlua_curl_load succeeded. */
+const char *azlua_curl_library(void);
 
 #endif

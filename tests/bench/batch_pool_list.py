@@ -8,7 +8,8 @@ Both print every pool as JSON (az's default output); both are checked to list al
 command runs once unmeasured (az writes its config dir then), then --runs/--az-runs times; medians of
 wall and client CPU (user+sys of the process tree, from wait4), max peak RSS, and the emulator's mean CPU
 per run (server time, not the client's). Two more azlua rows show the floors under its figure: start-up
-alone, and start-up + loading libcurl + one HEAD request. az gets a fresh AZURE_CONFIG_DIR, --only-show-errors and telemetry
+alone, and start-up + loading libcurl + one HEAD request; one more runs the list on Debian's libcurl.so.4
+(AZLUA_LIBCURL) instead of azlua-curl.so. az gets a fresh AZURE_CONFIG_DIR, --only-show-errors and telemetry
 off (it would go to the network). Target (issue 5): azlua >= 50x faster (wall)."""
 import argparse
 import json
@@ -76,14 +77,17 @@ def main():
                     raise SystemExit(f"{name} listed {got} pools, want {a.pools}")
             az = runs(env, lua_argv, a.runs, env.env); az["name"] = "azlua -e '<pool list as JSON>'"
             cli = runs(env, az_argv, a.az_runs, az_env); cli["name"] = "az batch pool list (2.45)"
-            # The floors under azlua's figure: its start-up, and start-up + loading libcurl (Debian's,
-            # ~30 libraries) + one request that returns nothing to decode.
+            # The same list with Debian's libcurl.so.4 (~32 libraries) instead of azlua-curl.so (~12).
+            deb = runs(env, lua_argv, a.runs, dict(env.env, AZLUA_LIBCURL="libcurl.so.4"))
+            deb["name"] = "  same, AZLUA_LIBCURL=libcurl.so.4"
+            # The floors under azlua's figure: its start-up, and start-up + loading libcurl + one
+            # request that returns nothing to decode.
             floor = runs(env, [env.azlua, "-e", ""], a.runs, env.env); floor["name"] = "  floor: azlua -e ''"
             curl = runs(env, env.azlua_lua('b:pool_exists("none")'), a.runs, env.env)
             curl["name"] = "  floor: azlua + libcurl + 1 HEAD"
     finally:
         shutil.rmtree(cfg, ignore_errors=True)
-    rows = [az, cli, floor, curl]
+    rows = [az, cli, deb, floor, curl]
     for r in rows:
         r["ms"] = r["wall"] * 1000
         r["cpu_ms"] = r["cpu"] * 1000
