@@ -13,7 +13,8 @@
 --   c:metadata()  c:set_metadata{k="v"}  for b in c:blobs{prefix=, delimiter="/"} do … end  c:sas{…}
 --   local b = c:blob("dir/a.bin")  or  blob.blob{url=blob_url}
 --   b:upload_file(path, {block_size=, concurrency=, md5=, progress=, metadata=, content_type=})
---   b:upload_string(s)  b:download_file(path)  b:download_string()  b:read(offset, length)
+--   b:upload_string(s)  b:download_file(path, {block_size=, concurrency=, progress=, direct=})
+--   b:download_string()  b:read(offset, length)   (direct=true: O_DIRECT, past the page cache)
 --   b:properties()  b:metadata()  b:set_metadata{}  b:delete()  b:exists()  b:sas{…}
 local signing = require "azure.blob.signing"
 

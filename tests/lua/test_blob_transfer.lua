@@ -49,6 +49,45 @@ t.test("64 MiB up and down in parallel blocks: same SHA-256, bounded RSS, progre
   if not ok then error(err, 0) end
 end)
 
+-- Bytes a file has in the page cache (util-linux fincore), or nil without it.
+local function cached_bytes(path)
+  local p = io.popen("fincore -b -n -o RES " .. path .. " 2>/dev/null")
+  local out = p:read("a"); p:close()
+  return tonumber(out:match("^%s*(%d+)"))
+end
+
+t.test("direct=true downloads: the same bytes, unaligned tails included, and the file is not cached", function()
+  local srv = azurite.start_or_skip(t)
+  local src, dst = os.tmpname(), os.tmpname()
+  local ok, err = pcall(function()
+    local size = 5 * MiB + 12345 -- six ranges of 1 MiB, the last one not a multiple of 4 KiB
+    assert(os.execute(string.format("head -c %d /dev/urandom > %s", size, src)))
+    local c = blob.service { connection_string = srv.connection_string }:container("direct")
+    c:create()
+    c:upload("odd.bin", src, { block_size = BLOCK })
+    c:upload_string("small.txt", string.rep("x", 10001))
+    local want = crypto.hex(crypto.sha256_file(src))
+    local r = c:download("odd.bin", dst, { block_size = BLOCK, concurrency = 3, direct = true })
+    t.eq(r.size, size)
+    local direct_cached = cached_bytes(dst)
+    t.eq(crypto.hex(crypto.sha256_file(dst)), want, "sha256 with direct")
+    c:download("odd.bin", dst, { block_size = BLOCK, concurrency = 3 })
+    local plain_cached = cached_bytes(dst)
+    t.eq(crypto.hex(crypto.sha256_file(dst)), want, "sha256 without")
+    if direct_cached and plain_cached then
+      -- where O_DIRECT works (not tmpfs) only the tail goes through the cache
+      local f = io.open("/proc/mounts"); local mounts = f:read("a"); f:close()
+      local tmpfs = mounts:find(" /tmp tmpfs ", 1, true)
+      if not tmpfs then t.ok(direct_cached < MiB, "direct left " .. direct_cached .. " bytes cached") end
+      t.ok(plain_cached > 4 * MiB, "a plain download is cached: " .. plain_cached)
+    end
+    c:download("small.txt", dst, { direct = true }) -- one GET, all tail
+    local f = io.open(dst, "rb"); t.eq(f:read("a"), string.rep("x", 10001)); f:close()
+  end)
+  os.remove(src); os.remove(dst)
+  if not ok then error(err, 0) end
+end)
+
 t.test("block size grows so a blob needs at most 50,000 blocks", function()
   local transfer = require "azure.blob.transfer"
   t.eq(transfer.block_size(100 * MiB, {}), 8 * MiB)

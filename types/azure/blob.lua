@@ -132,10 +132,10 @@ function Container:sas_url(opts) end
 ---@return table
 function Container:upload(name, path, opts) end
 
----Downloads a blob to a file in parallel ranges: disk space reserved first, renamed into place only when complete.
+---Downloads a blob to a file in parallel ranges: disk space reserved first, renamed into place only when complete; direct=true writes past the page cache (O_DIRECT), for big outputs not read back at once.
 ---@param name string
 ---@param path string
----@param opts? table
+---@param opts? {block_size?: integer, concurrency?: integer, progress?: boolean, direct?: boolean}
 ---@return table
 function Container:download(name, path, opts) end
 

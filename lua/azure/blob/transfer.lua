@@ -24,6 +24,9 @@ M.defaults = {
   -- already guards the bytes in transit. md5=true turns it on.
   md5 = false,
   window_bytes = 1024 * MiB,  -- bytes signed per send_many window (bounds signature age)
+  -- Downloads written with O_DIRECT, past the page cache: far less kernel CPU for big files and
+  -- nothing else evicted, but the file is not cached afterwards. For outputs not read back at once.
+  direct = false,
 }
 
 local function crypto() return require "azure.core.crypto" end
@@ -246,8 +249,8 @@ function M.download_file(blob, path, opts)
     if size == 0 then
       -- nothing to fetch (a range GET of an empty blob is a 416)
     elseif size <= bs then
-      blob.ctx:send { method = "GET", url = blob:_url(), headers = { ["If-Match"] = p.etag }, output = tmp,
-        expect = { 200 } }
+      blob.ctx:send { method = "GET", url = blob:_url(), headers = { ["If-Match"] = p.etag },
+        output = { file = tmp, offset = 0, direct = opts.direct }, expect = { 200 } }
     else
       local reqs, sizes = {}, {}
       for i = 1, math.ceil(size / bs) do
@@ -256,7 +259,7 @@ function M.download_file(blob, path, opts)
         sizes[i] = len
         reqs[i] = { method = "GET", url = blob:_url(), expect = { 206 },
           headers = { ["x-ms-range"] = string.format("bytes=%d-%d", off, off + len - 1), ["If-Match"] = p.etag },
-          output = { file = tmp, offset = off } }
+          output = { file = tmp, offset = off, direct = opts.direct } }
       end
       local wok, werr = run_windows(blob.ctx, reqs, sizes, opts, m)
       if not wok then m:finish(); error(werr, 0) end
