@@ -79,11 +79,6 @@ for round in $(seq "$rounds"); do
   run python_down       "$py" "$work/sdk.py" down py.bin "$work/dst.bin"
   run azlua_up_md5      "$azlua" "$work/azlua.lua" up azlua2.bin "$work/src.bin" md5
   run azlua_down_direct "$azlua" "$work/azlua.lua" down azlua.bin "$work/dst.bin" direct
-  # The kernel's share, which no client avoids: reading the file once (uploads), and writing a new
-  # file of the same size through the page cache (downloads without direct).
-  run floor_read        cat "$work/src.bin"
-  run floor_write       dd if=/dev/zero of="$work/floor.bin" bs=8M count=$((size_mib / 8)) status=none
-  rm -f "$work/floor.bin"
 done
 # best (lowest wall) row per client
 sort -k1,1 -k2,2n "$work/results" | awk '!seen[$1]++' >"$work/best"
@@ -106,6 +101,4 @@ printf 'down with direct=true (O_DIRECT) azlua/python: wall %.2fx  cpu %.2fx\n' 
   "$(echo "$(get azlua_down_direct 2) / $(get python_down 2)" | bc -l)" "$(echo "$(get azlua_down_direct 3) / $(get python_down 3)" | bc -l)"
 printf 'up with per-block Content-MD5 (md5=true) azlua/python: wall %.2fx  cpu %.2fx\n' \
   "$(echo "$(get azlua_up_md5 2) / $(get python_up 2)" | bc -l)" "$(echo "$(get azlua_up_md5 3) / $(get python_up 3)" | bc -l)"
-printf 'kernel floors (any client): reading the file %.2f s CPU, writing a new file of that size %.2f s CPU\n' \
-  "$(get floor_read 3)" "$(get floor_write 3)"
 echo "targets: wall <= 0.8x, cpu <= 0.25x, azlua rss <= concurrency x block + 16 MiB (8 x 8 + 16 = 80 MiB)"
