@@ -1,6 +1,7 @@
 -- azure.core.http against a real local server (tests/support/httpserver.py, Python stdlib).
 local t = dofile("tests/lua/lib/testing.lua")
 local http = require("azure.core.http")
+local crypto = require("azure.core.crypto")
 
 -- ---- servers and helpers ------------------------------------------------------------------------
 
@@ -336,6 +337,35 @@ t.test("ranged downloads into one file at offsets, with progress", function()
   t.eq(sha256_file(path), assert(get("/hash?length=" .. size)).body)
   t.ok(calls >= 1)
   t.eq(last, { 0, size }, "final progress")
+end)
+
+t.test("direct output: ranged downloads land at their offsets, a cut body is an error, a retry rewrites it", function()
+  local size = 3 * 1024 * 1024 + 777
+  local path = tmpname()
+  local f = assert(io.open(path, "wb")); f:close()
+  local piece = 1024 * 1024
+  local reqs = {}
+  for off = 0, size - 1, piece do
+    local len = math.min(piece, size - off)
+    reqs[#reqs + 1] = { url = srv().base .. "/data?offset=" .. off .. "&length=" .. len,
+                        output = { file = path, offset = off, direct = true } }
+  end
+  local out = http.request_many(reqs, { concurrency = 3 })
+  for i = 1, #reqs do t.eq(out[i].status, 200) end
+  t.eq(file_size(path), size)
+  t.eq(sha256_file(path), assert(get("/hash?length=" .. size)).body)
+  -- a body cut after 1000 bytes: an error, and nothing staged is written as if it were complete
+  local cut = tmpname()
+  local _, err = get("/close-mid-body", { output = { file = cut, offset = 0, direct = true } })
+  t.eq(err.kind, "reset")
+  -- the same range fetched again into a file that holds garbage: overwritten exactly
+  f = assert(io.open(cut, "wb")); f:write(string.rep("#", 5000)); f:close()
+  local res = assert(get("/data?offset=0&length=4096", { output = { file = cut, offset = 0, direct = true } }))
+  t.eq(res.status, 200)
+  f = assert(io.open(cut, "rb")); local got = f:read("a"); f:close()
+  t.eq(#got, 5000)
+  t.eq(crypto.hex(crypto.sha256(got:sub(1, 4096))), assert(get("/hash?length=4096")).body)
+  t.eq(got:sub(4097), string.rep("#", 904))
 end)
 
 t.test("output: a non-2xx body is returned, the file is left alone; bad paths are kind file", function()
