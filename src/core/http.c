@@ -21,8 +21,9 @@
  *   req.output   path: a 2xx body is streamed into this file (created/truncated when the request starts);
  *                or {file=path, offset=n, direct=bool}: written at offset n into an existing file, not
  *                truncated (ranged parallel downloads); direct: with O_DIRECT, bypassing the page cache,
- *                where the file system allows it and n is 4 KiB-aligned (src/util/direct_out.h). A non-2xx body is returned in res.body instead (first 1 MiB) so the
- *                caller can decode the error; the file is then left as it is.
+ *                where the file system allows it and n is 4 KiB-aligned (src/util/direct_out.h). A non-2xx
+ *                body is returned in res.body instead (first 1 MiB) so the caller can decode the error;
+ *                the file is then left as it is.
  *   req.timeout  total seconds (float; none by default), req.connect_timeout (seconds, default 30),
  *   req.low_speed_limit (bytes/s) with req.low_speed_time (seconds): fail when slower for that long.
  *   req.ca_file  CA bundle; else $AZLUA_CA_FILE, $CURL_CA_BUNDLE, $SSL_CERT_FILE, else libcurl's default.
@@ -80,8 +81,8 @@
 #include <lua.h>
 
 #include "util/curl_dl.h"
-#include "util/direct_out.h"
 #include "util/curl_util.h"
+#include "util/direct_out.h"
 #include "util/interrupt.h"
 
 #ifndef AZLUA_VERSION
