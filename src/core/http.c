@@ -84,6 +84,7 @@
 #include "util/curl_util.h"
 #include "util/direct_out.h"
 #include "util/interrupt.h"
+#include "util/pwrite_all.h"
 
 #ifndef AZLUA_VERSION
 #define AZLUA_VERSION "0"
@@ -313,28 +314,15 @@ static size_t on_header(char *p, size_t size, size_t nmemb, void *ud) {
 static size_t on_write(char *p, size_t size, size_t nmemb, void *ud) {
   xfer_t *x = ud;
   size_t n = size * nmemb;
-  if (x->out_fd >= 0 && x->status >= 200 && x->status < 300 && x->dout.buf) {
-    if (direct_out_write(&x->dout, p, n) != 0) {
+  if (x->out_fd >= 0 && x->status >= 200 && x->status < 300) {
+    int rc = x->dout.buf ? direct_out_write(&x->dout, p, n)
+                         : pwrite_all(x->out_fd, p, n, (off_t)(x->out_off + x->out_pos));
+    if (rc != 0) {
       x->own_err = OWN_FILE_WRITE;
       x->own_errno = errno;
       return 0;
     }
     x->out_pos += (curl_off_t)n;
-    return n;
-  }
-  if (x->out_fd >= 0 && x->status >= 200 && x->status < 300) {
-    size_t done = 0;
-    while (done < n) {
-      ssize_t w = pwrite(x->out_fd, p + done, n - done, (off_t)(x->out_off + x->out_pos));
-      if (w < 0 && errno == EINTR) continue;
-      if (w <= 0) {
-        x->own_err = OWN_FILE_WRITE;
-        x->own_errno = w < 0 ? errno : ENOSPC;
-        return 0;
-      }
-      done += (size_t)w;
-      x->out_pos += w;
-    }
     return n;
   }
   size_t cap = x->out_fd >= 0 ? ERROR_BODY_CAP : x->max_body;

@@ -127,12 +127,7 @@ static int l_preallocate(lua_State *L) {
   int fd = open(path, O_WRONLY | O_CLOEXEC);
   if (fd < 0) return fail(L, "cannot open", path);
   int rc;
-#ifdef FALLOC_FL_KEEP_SIZE
   do rc = fallocate(fd, FALLOC_FL_KEEP_SIZE, 0, (off_t)size); while (rc != 0 && errno == EINTR);
-#else
-  rc = -1;
-  errno = EOPNOTSUPP;
-#endif
   int e = errno;
   close(fd);
   if (rc == 0) {

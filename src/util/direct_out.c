@@ -7,6 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "util/pwrite_all.h"
+
 void direct_out_init(direct_out_t *d) {
   d->fd = -1;
   d->plain = -1;
@@ -38,21 +40,6 @@ int direct_out_open(direct_out_t *d, const char *path, off_t offset, int plain) 
   d->plain = plain;
   d->buf = buf;
   d->at = offset;
-  return 0;
-}
-
-static int pwrite_all(int fd, const char *p, size_t n, off_t at) {
-  while (n > 0) {
-    ssize_t w = pwrite(fd, p, n, at);
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) {
-      if (w == 0) errno = ENOSPC;
-      return -1;
-    }
-    p += w;
-    n -= (size_t)w;
-    at += w;
-  }
   return 0;
 }
 

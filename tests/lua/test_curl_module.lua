@@ -2,8 +2,8 @@
 local t = dofile("tests/lua/lib/testing.lua")
 local http = require("azure.core.http")
 
-local bin = os.getenv("AZLUA_BIN") or "build/azlua"
-if bin:sub(1, 1) ~= "/" then bin = os.getenv("PWD") .. "/" .. bin end
+local bin = t.azlua_bin()
+local sh_quote = t.sh_quote
 local module = bin:match("^(.*/)") .. "azlua-curl.so"
 local function have_module()
   local f = io.open(module, "rb")
@@ -17,8 +17,6 @@ local function sh(cmd)
   local ok, _, code = p:close()
   return out, ok and 0 or code
 end
-
-local function sh_quote(s) return "'" .. s:gsub("'", "'\\''") .. "'" end
 
 -- One request to a port nothing listens on: enough to load libcurl (a connect error is the answer).
 local PROBE = [[local http = require("azure.core.http")

@@ -1,9 +1,7 @@
 -- The azlua host as a user meets it: options, the arg table, errors, init, module overrides.
 local t = dofile("tests/lua/lib/testing.lua")
-local bin = os.getenv("AZLUA_BIN") or "build/azlua"
-if bin:sub(1, 1) ~= "/" then bin = os.getenv("PWD") .. "/" .. bin end
-
-local function sh_quote(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
+local bin = t.azlua_bin()
+local sh_quote = t.sh_quote
 
 -- Runs a shell command line; returns stdout, stderr, exit code.
 local function run(cmdline, stdin)

@@ -2,6 +2,7 @@
 --   local t = dofile("tests/lua/lib/testing.lua")
 --   t.test("name", function() t.eq(1+1, 2) end)
 --   t.run()   -- prints "N passed, N failed" and exits non-zero on a failure
+-- Helpers for tests that run commands: t.sh_quote(s), t.azlua_bin().
 local M = { cases = {} }
 
 function M.test(name, fn) M.cases[#M.cases + 1] = { name = name, fn = fn } end
@@ -50,6 +51,16 @@ function M.raises(fn, pattern)
 end
 
 function M.skip(reason) error({ skip = reason }, 0) end
+
+-- s as one shell word.
+function M.sh_quote(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
+
+-- The azlua under test, as an absolute path: $AZLUA_BIN (set by ctest) or build/azlua.
+function M.azlua_bin()
+  local bin = os.getenv("AZLUA_BIN") or "build/azlua"
+  if bin:sub(1, 1) ~= "/" then bin = os.getenv("PWD") .. "/" .. bin end
+  return bin
+end
 
 function M.run()
   local passed, failed, skipped = 0, 0, 0
