@@ -47,3 +47,8 @@ foreach(f ${e2e_tests})
   add_test(NAME e2e.${short} COMMAND bash ${f} WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
   set_tests_properties(e2e.${short} PROPERTIES LABELS e2e TIMEOUT 900 ENVIRONMENT "${AZLUA_TEST_ENV}")
 endforeach()
+
+# The HTTP tests once more with file bodies through libcurl, the path every https request takes
+# (by default a file body to plain-http loopback goes by sendfile: src/util/sendfile_http.h).
+add_test(NAME lua.http_no_sendfile COMMAND azlua ${CMAKE_SOURCE_DIR}/tests/lua/test_http.lua WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
+set_tests_properties(lua.http_no_sendfile PROPERTIES LABELS lua TIMEOUT 600 ENVIRONMENT "${AZLUA_TEST_ENV};AZLUA_SENDFILE=0")

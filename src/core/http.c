@@ -17,7 +17,10 @@
  *                its string; "" sends an empty header. Names are sent exactly as given. azlua adds
  *                User-Agent when none is given and never sends Expect or a default Content-Type.
  *   req.body     string, or {file=path, offset=0, length=n} streamed from the file (length defaults to the
- *                rest of the file; never read whole into memory).
+ *                rest of the file; never read whole into memory). To plain-http loopback (an emulator) and
+ *                without req.output, a file body goes by sendfile(2) on azlua's own HTTP/1.1 exchange
+ *                (src/util/sendfile_http.h): the same request on the wire, the same res and err, a fifth
+ *                of the CPU. AZLUA_SENDFILE=0 sends it through libcurl like every other request.
  *   req.output   path: a 2xx body is streamed into this file (created/truncated when the request starts);
  *                or {file=path, offset=n, direct=bool}: written at offset n into an existing file, not
  *                truncated (ranged parallel downloads); direct: with O_DIRECT, bypassing the page cache,
@@ -63,11 +66,13 @@
  * http.set_hook(fn | nil): fn(info) after each request with {method, url (without query), status | kind,
  *   elapsed, reused, bytes_sent, bytes_received}. An error in the hook propagates (transfers cleaned up).
  *   Neither the hook nor a progress callback may make requests (that raises).
- * http.stats() -> {connections_opened = n, requests = n, curl_loaded = bool, curl_library = path} for
- *   this process (curl_library: azlua-curl.so or libcurl.so.4, once a request loaded it).
+ * http.stats() -> {connections_opened = n, requests = n, sendfile_requests = n, curl_loaded = bool,
+ *   curl_library = path} for this process (curl_library: azlua-curl.so or libcurl.so.4, once a request
+ *   loaded it; sendfile_requests: those of `requests` whose file body went by sendfile, see below).
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -84,7 +89,9 @@
 #include "util/curl_util.h"
 #include "util/direct_out.h"
 #include "util/interrupt.h"
+#include "util/membuf.h"
 #include "util/pwrite_all.h"
+#include "util/sendfile_http.h"
 
 #ifndef AZLUA_VERSION
 #define AZLUA_VERSION "0"
@@ -106,7 +113,7 @@ static struct {
   CURL *idle[IDLE_MAX];
   int nidle;
   int busy; /* a batch is running: a hook or progress callback may not start requests */
-  lua_Integer requests, connections;
+  lua_Integer requests, connections, sendfile_requests;
 } pool;
 
 static const char HOOK_KEY = 'h';
@@ -132,6 +139,7 @@ static int pool_ready(char *err, size_t errlen) {
 }
 
 static void pool_destroy(void) {
+  sfh_pool_close();
   if (!pool.multi) return;
   for (int i = 0; i < pool.nidle; i++) azcurl.easy_cleanup(pool.idle[i]);
   pool.nidle = 0;
@@ -157,11 +165,6 @@ static void easy_put(CURL *e) {
 
 /* ---- one transfer --------------------------------------------------------------------------------- */
 
-typedef struct {
-  char *p;
-  size_t n, cap;
-} buf_t;
-
 enum { OWN_NONE, OWN_FILE_READ, OWN_FILE_WRITE, OWN_MAXBODY, OWN_NOMEM };
 enum { X_FREE, X_READY, X_RUNNING };
 
@@ -176,7 +179,7 @@ typedef struct {
   char *safe_url; /* scheme://host[:port]/path: no userinfo, query or fragment */
   char *host;     /* host[:port] */
   char method[32];
-  int loopback, head, has_body;
+  int loopback, plain_http, head, has_body;
   /* request body: a string anchored in the batch's user value, or a file range */
   const char *body;
   char *in_path;
@@ -188,7 +191,8 @@ typedef struct {
   int out_fd, out_truncate, out_direct;
   curl_off_t out_off, out_pos;
   direct_out_t dout; /* in use when output.direct asked for it and the file system allows it */
-  buf_t resp, head_buf;
+  sfh_t *sf;         /* the request runs on sendfile_http instead of libcurl (see sendfile_wanted) */
+  membuf_t resp, head_buf;
   size_t max_body;
   long status; /* of the last status line seen */
   /* options */
@@ -206,27 +210,8 @@ typedef struct {
   int n;
   int owns_busy;
   xfer_t *x;
+  struct curl_waitfd *wait; /* n entries: the sockets of sendfile transfers, for curl_multi_poll */
 } batch_t;
-
-static int buf_add(buf_t *b, const char *p, size_t n) {
-  if (b->n + n + 1 > b->cap) {
-    size_t cap = b->cap ? b->cap : 1024;
-    while (cap < b->n + n + 1) cap *= 2;
-    char *q = realloc(b->p, cap);
-    if (!q) return -1;
-    b->p = q;
-    b->cap = cap;
-  }
-  memcpy(b->p + b->n, p, n);
-  b->n += n;
-  return 0;
-}
-
-static void buf_free(buf_t *b) {
-  free(b->p);
-  b->p = NULL;
-  b->n = b->cap = 0;
-}
 
 static void xfer_close_files(xfer_t *x) {
   direct_out_close(&x->dout);
@@ -243,6 +228,11 @@ static void xfer_reset(xfer_t *x) {
     easy_put(x->easy);
     x->easy = NULL;
   }
+  if (x->sf) {
+    sfh_free(x->sf);
+    free(x->sf);
+    x->sf = NULL;
+  }
   xfer_close_files(x);
   if (x->hdrs) azcurl.slist_free_all(x->hdrs);
   if (x->cu) azcurl.url_cleanup(x->cu);
@@ -254,8 +244,8 @@ static void xfer_reset(xfer_t *x) {
   free(x->out_path);
   free(x->ca_file);
   x->safe_url = x->host = x->in_path = x->out_path = x->ca_file = NULL;
-  buf_free(&x->resp);
-  buf_free(&x->head_buf);
+  membuf_free(&x->resp);
+  membuf_free(&x->head_buf);
   int slot = x->slot;
   memset(x, 0, sizeof *x);
   x->slot = slot;
@@ -268,7 +258,9 @@ static void batch_free(batch_t *b) {
   if (b->x) {
     for (int i = 0; i < b->n; i++) xfer_reset(&b->x[i]);
     free(b->x);
+    free(b->wait);
     b->x = NULL;
+    b->wait = NULL;
     b->n = 0;
   }
   if (b->owns_busy) {
@@ -304,7 +296,7 @@ static size_t on_header(char *p, size_t size, size_t nmemb, void *ud) {
     }
     x->status = st;
   }
-  if (buf_add(&x->head_buf, p, n) != 0) {
+  if (membuf_add(&x->head_buf, p, n) != 0) {
     x->own_err = OWN_NOMEM;
     return 0;
   }
@@ -331,7 +323,7 @@ static size_t on_write(char *p, size_t size, size_t nmemb, void *ud) {
     x->own_err = OWN_MAXBODY;
     return 0;
   }
-  if (buf_add(&x->resp, p, n) != 0) {
+  if (membuf_add(&x->resp, p, n) != 0) {
     x->own_err = OWN_NOMEM;
     return 0;
   }
@@ -518,6 +510,7 @@ static void read_url(lua_State *L, int req, xfer_t *x, const char *where) {
     snprintf(x->safe_url, need, "%s://%s%s", scheme ? scheme : "", x->host, path ? path : "/");
   }
   x->loopback = azlua_host_is_loopback(host);
+  x->plain_http = http;
   azcurl.free(scheme);
   azcurl.free(host);
   azcurl.free(port);
@@ -702,10 +695,107 @@ static CURLcode configure(xfer_t *x) {
   return rc;
 }
 
+/* A body from a file to plain-http loopback (an emulator) goes by sendfile(2) instead of through
+ * libcurl's read buffer: see src/util/sendfile_http.h. AZLUA_SENDFILE=0 keeps everything on libcurl. */
+static int sendfile_wanted(const xfer_t *x) {
+  if (!x->plain_http || !x->loopback || !x->in_path || x->out_path || x->head || x->up_len <= 0) return 0;
+  const char *v = getenv("AZLUA_SENDFILE");
+  return !(v && strcmp(v, "0") == 0);
+}
+
+static int head_add(membuf_t *h, const char *s) { return membuf_add(h, s, strlen(s)); }
+
+static int has_header(const struct curl_slist *l, const char *name) {
+  size_t n = strlen(name);
+  for (; l; l = l->next)
+    if (strncasecmp(l->data, name, n) == 0 && (l->data[n] == ':' || l->data[n] == ';')) return 1;
+  return 0;
+}
+
+/* The request head libcurl would send for x: request line, Host, the request's headers (curl's "Name;"
+ * spelling is an empty value, "Name:" a header libcurl would have left out), Accept, Content-Length. */
+static int build_head(xfer_t *x, membuf_t *h) {
+  char *path = NULL, *query = NULL;
+  azcurl.url_get(x->cu, CURLUPART_PATH, &path, 0);
+  azcurl.url_get(x->cu, CURLUPART_QUERY, &query, 0);
+  char len[32];
+  snprintf(len, sizeof len, "%lld", (long long)x->up_len);
+  int rc = head_add(h, x->method) | head_add(h, " ") | head_add(h, path ? path : "/");
+  if (query) rc |= head_add(h, "?") | head_add(h, query);
+  rc |= head_add(h, " HTTP/1.1\r\n");
+  azcurl.free(path);
+  azcurl.free(query);
+  if (!has_header(x->hdrs, "host")) rc |= head_add(h, "Host: ") | head_add(h, x->host) | head_add(h, "\r\n");
+  for (const struct curl_slist *l = x->hdrs; l; l = l->next) {
+    size_t n = strlen(l->data);
+    const char *colon = strchr(l->data, ':');
+    if (colon && colon[1] == '\0') continue;
+    if (!colon && n > 0 && l->data[n - 1] == ';') {
+      rc |= membuf_add(h, l->data, n - 1) | head_add(h, ":\r\n");
+    } else {
+      rc |= head_add(h, l->data) | head_add(h, "\r\n");
+    }
+  }
+  if (!has_header(x->hdrs, "accept")) rc |= head_add(h, "Accept: */*\r\n");
+  if (!has_header(x->hdrs, "content-length")) rc |= head_add(h, "Content-Length: ") | head_add(h, len) | head_add(h, "\r\n");
+  rc |= head_add(h, "\r\n");
+  return rc ? -1 : 0;
+}
+
+static int start_sendfile(xfer_t *x) {
+  membuf_t head = {0};
+  char *host = NULL, *port = NULL;
+  x->sf = calloc(1, sizeof *x->sf);
+  int rc = x->sf ? build_head(x, &head) : -1;
+  if (rc == 0 && (azcurl.url_get(x->cu, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
+                  azcurl.url_get(x->cu, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) != CURLUE_OK))
+    rc = -1;
+  if (rc == 0) {
+    sfh_t *t = x->sf;
+    t->in_fd = x->in_fd;
+    t->in_off = (off_t)x->in_off;
+    t->in_len = (off_t)x->up_len;
+    t->max_body = x->max_body;
+    t->connect_timeout_ms = x->connect_timeout_ms;
+    t->timeout_ms = x->timeout_ms;
+    t->low_speed_limit = x->low_speed_limit;
+    t->low_speed_time = x->low_speed_time;
+    sfh_start(t, host, port, head.p, head.n);
+    x->state = X_RUNNING;
+    pool.requests++;
+    pool.sendfile_requests++;
+  } else {
+    set_pre_failure(x, "other", "not enough memory");
+  }
+  membuf_free(&head);
+  azcurl.free(host);
+  azcurl.free(port);
+  return rc;
+}
+
+/* The curl result a sendfile_http failure stands for, so err.curl_code and err.kind read the same. */
+static CURLcode sfh_curl_code(int error) {
+  switch (error) {
+    case SFH_OK: return CURLE_OK;
+    case SFH_E_CONNECT: return CURLE_COULDNT_CONNECT;
+    case SFH_E_RESOLVE: return CURLE_COULDNT_RESOLVE_HOST;
+    case SFH_E_TIMEOUT: return CURLE_OPERATION_TIMEDOUT;
+    case SFH_E_SEND: return CURLE_SEND_ERROR;
+    case SFH_E_RECV: return CURLE_RECV_ERROR;
+    case SFH_E_NOTHING: return CURLE_GOT_NOTHING;
+    case SFH_E_PARTIAL: return CURLE_PARTIAL_FILE;
+    case SFH_E_FILE: return CURLE_READ_ERROR;
+    case SFH_E_MAXBODY: return CURLE_WRITE_ERROR;
+    case SFH_E_NOMEM: return CURLE_OUT_OF_MEMORY;
+    default: return CURLE_WEIRD_SERVER_REPLY;
+  }
+}
+
 /* Starts x on the multi handle; 0 when running, -1 when it failed at once (x->pre_kind set). */
 static int xfer_start(xfer_t *x) {
   if (x->pre_kind) return -1;
   if (open_files(x) != 0) return -1;
+  if (sendfile_wanted(x)) return start_sendfile(x);
   x->easy = easy_get();
   if (!x->easy) {
     set_pre_failure(x, "other", "cannot create a curl handle");
@@ -752,7 +842,7 @@ static void push_lower(lua_State *L, const char *s, size_t n) {
 }
 
 /* Sets res.headers and res.header_list (table on top) from the raw header block of the final response. */
-static void push_headers(lua_State *L, const buf_t *h) {
+static void push_headers(lua_State *L, const membuf_t *h) {
   lua_newtable(L); /* headers */
   lua_newtable(L); /* header_list */
   lua_Integer count = 0;
@@ -832,8 +922,36 @@ static int xfer_finish(lua_State *L, xfer_t *x, lua_Integer *sent_total, lua_Int
   curl_off_t total_us = 0, up = 0, down = 0;
   long reqsize = 0, proxy_status = 0;
   char *ip = NULL;
-  int ok = 0;
-  if (x->easy) {
+  int ok = 0, reused = 0;
+  if (x->sf) {
+    sfh_t *t = x->sf;
+    status = t->error == SFH_OK ? t->status : 0;
+    total_us = (curl_off_t)(t->elapsed * 1e6);
+    nconn = t->connections_opened;
+    up = (curl_off_t)t->body_sent;
+    down = (curl_off_t)t->body_received;
+    httpver = CURL_HTTP_VERSION_1_1;
+    reqsize = (long)t->head_sent;
+    pool.connections += nconn;
+    reused = t->reused && nconn == 0;
+    x->result = sfh_curl_code(t->error);
+    x->own_err = t->error == SFH_E_FILE ? OWN_FILE_READ : t->error == SFH_E_MAXBODY ? OWN_MAXBODY
+                 : t->error == SFH_E_NOMEM ? OWN_NOMEM : OWN_NONE;
+    x->own_errno = t->file_errno;
+    snprintf(x->errbuf, sizeof x->errbuf, "%s", t->message);
+    x->status = t->status;
+    x->up_pos = x->up_len;
+    if (!t->sent_all) x->up_pos = (curl_off_t)t->body_sent;
+    x->resent = t->resent;
+    /* the answer moves over; x->sf is freed by xfer_reset */
+    membuf_free(&x->head_buf);
+    membuf_free(&x->resp);
+    x->head_buf = t->resp_head;
+    x->resp = t->body;
+    memset(&t->resp_head, 0, sizeof t->resp_head);
+    memset(&t->body, 0, sizeof t->body);
+    ok = !x->pre_kind && t->error == SFH_OK;
+  } else if (x->easy) {
     CURL *e = x->easy;
     azcurl.easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
     azcurl.easy_getinfo(e, CURLINFO_TOTAL_TIME_T, &total_us);
@@ -846,8 +964,8 @@ static int xfer_finish(lua_State *L, xfer_t *x, lua_Integer *sent_total, lua_Int
     azcurl.easy_getinfo(e, CURLINFO_HTTP_CONNECTCODE, &proxy_status);
     pool.connections += nconn;
     ok = !x->pre_kind && x->result == CURLE_OK && x->own_err == OWN_NONE;
+    reused = nconn == 0 && ip && *ip;
   }
-  int reused = x->easy && nconn == 0 && ip && *ip;
   double elapsed = (double)total_us / 1e6;
   const char *kind = NULL;
   lua_createtable(L, 0, 12);
@@ -879,7 +997,7 @@ static int xfer_finish(lua_State *L, xfer_t *x, lua_Integer *sent_total, lua_Int
     }
     set_str(L, "kind", kind);
     set_str(L, "message", msg);
-    int sent = x->easy && reqsize > 0 && (!x->has_body || x->up_pos >= x->up_len);
+    int sent = (x->easy || x->sf) && reqsize > 0 && (!x->has_body || x->up_pos >= x->up_len);
     set_bool(L, "sent", sent);
   }
   set_str(L, "url", x->safe_url ? x->safe_url : "");
@@ -938,7 +1056,8 @@ static batch_t *batch_new(lua_State *L, int slots) {
   lua_setmetatable(L, -2);
   lua_toclose(L, -1);
   b->x = calloc((size_t)slots, sizeof(xfer_t));
-  if (!b->x) luaL_error(L, "not enough memory");
+  b->wait = calloc((size_t)slots, sizeof(struct curl_waitfd));
+  if (!b->x || !b->wait) luaL_error(L, "not enough memory");
   b->n = slots;
   for (int i = 0; i < slots; i++) {
     b->x[i].slot = i;
@@ -975,6 +1094,16 @@ static void load_request(lua_State *L, const source_t *src, xfer_t *x, lua_Integ
   lua_pop(L, 1);
   x->index = i;
   x->state = X_READY;
+}
+
+/* A running transfer has ended (and is off the multi handle): its result goes to out[i] (out > 0) or
+ * stays on the stack. Returns whether it is a res. */
+static int end_running(lua_State *L, xfer_t *x, int out, lua_Integer *sent_done, lua_Integer *recv_done) {
+  x->state = X_READY;
+  lua_Integer idx = x->index;
+  int ok = xfer_finish(L, x, sent_done, recv_done);
+  if (out) lua_rawseti(L, out, idx);
+  return ok;
 }
 
 /* Runs every request of src with at most b->n in flight. Each result goes to out[i] (out > 0) or, for a
@@ -1020,19 +1149,25 @@ static int batch_run(lua_State *L, batch_t *b, const source_t *src, int progress
         x->own_errno = errno;
       }
       azcurl.multi_remove_handle(pool.multi, x->easy);
-      x->state = X_READY;
-      active--;
-      done++;
-      finished++;
-      lua_Integer idx = x->index;
-      last_ok = xfer_finish(L, x, &sent_done, &recv_done);
-      if (out) lua_rawseti(L, out, idx);
+      active--, done++, finished++;
+      last_ok = end_running(L, x, out, &sent_done, &recv_done);
+    }
+    for (int s = 0; s < b->n; s++) { /* the sendfile transfers (not on the multi handle) */
+      xfer_t *x = &b->x[s];
+      if (x->state != X_RUNNING || !x->sf || !sfh_step(x->sf)) continue;
+      active--, done++, finished++;
+      last_ok = end_running(L, x, out, &sent_done, &recv_done);
     }
     if (azlua_interrupted) batch_fail(L, b, "interrupted!");
     if (progress && now_s() - last_progress >= PROGRESS_INTERVAL) {
       lua_Integer su = sent_done, re = recv_done;
       for (int i = 0; i < b->n; i++) {
         if (b->x[i].state != X_RUNNING) continue;
+        if (b->x[i].sf) {
+          su += (lua_Integer)b->x[i].sf->body_sent;
+          re += (lua_Integer)b->x[i].sf->body_received;
+          continue;
+        }
         curl_off_t up = 0, down = 0;
         azcurl.easy_getinfo(b->x[i].easy, CURLINFO_SIZE_UPLOAD_T, &up);
         azcurl.easy_getinfo(b->x[i].easy, CURLINFO_SIZE_DOWNLOAD_T, &down);
@@ -1046,7 +1181,19 @@ static int batch_run(lua_State *L, batch_t *b, const source_t *src, int progress
       last_progress = now_s();
     }
     if (finished == 0 && active > 0) {
-      mc = azcurl.multi_poll(pool.multi, NULL, 0, POLL_MS, NULL);
+      unsigned nw = 0;
+      for (int i = 0; i < b->n; i++) {
+        int fd;
+        short ev;
+        if (b->x[i].state != X_RUNNING || !b->x[i].sf) continue;
+        sfh_wait(b->x[i].sf, &fd, &ev);
+        if (fd < 0) continue;
+        b->wait[nw].fd = fd;
+        b->wait[nw].events = (short)(((ev & POLLIN) ? CURL_WAIT_POLLIN : 0) | ((ev & POLLOUT) ? CURL_WAIT_POLLOUT : 0));
+        b->wait[nw].revents = 0;
+        nw++;
+      }
+      mc = azcurl.multi_poll(pool.multi, nw ? b->wait : NULL, nw, POLL_MS, NULL);
       if (mc != CURLM_OK) batch_fail(L, b, azcurl.multi_strerror(mc));
     }
   }
@@ -1118,6 +1265,7 @@ static int l_stats(lua_State *L) {
   lua_createtable(L, 0, 4);
   set_int(L, "connections_opened", pool.connections);
   set_int(L, "requests", pool.requests);
+  set_int(L, "sendfile_requests", pool.sendfile_requests);
   set_bool(L, "curl_loaded", azlua_curl_loaded());
   if (azlua_curl_loaded()) {
     lua_pushstring(L, azlua_curl_library());

@@ -3,111 +3,12 @@ local t = dofile("tests/lua/lib/testing.lua")
 local http = require("azure.core.http")
 local crypto = require("azure.core.crypto")
 
--- ---- servers and helpers ------------------------------------------------------------------------
+-- ---- servers and helpers (tests/lua/lib/local_http.lua) ------------------------------------------
 
-local servers, tmpfiles = {}, {}
-
-local function start_server(args)
-  local cmd = "exec /usr/bin/python3 tests/support/httpserver.py " .. (args or "")
-  local p = assert(io.popen(cmd, "r"))
-  local line = p:read("l") or ""
-  local port, pid = line:match("^(%d+) (%d+)$")
-  assert(port, "the test server did not start")
-  local s = { port = tonumber(port), pid = pid, pipe = p, base = "http://127.0.0.1:" .. port }
-  servers[#servers + 1] = s
-  return s
-end
-
-local function stop_servers()
-  for _, s in ipairs(servers) do
-    os.execute("kill " .. s.pid .. " 2>/dev/null")
-    s.pipe:close()
-  end
-  servers = {}
-end
-
-local real_exit = os.exit
-os.exit = function(...) -- the runner exits at the end: stop the servers, remove temporary files
-  stop_servers()
-  for _, f in ipairs(tmpfiles) do os.remove(f) end
-  return real_exit(...)
-end
-
-local main_server
-local function srv()
-  main_server = main_server or start_server()
-  return main_server
-end
-
-local function get(path, req)
-  req = req or {}
-  req.url = srv().base .. path
-  return http.request(req)
-end
-
--- /echo answers with lines "key value" and "header Name: value".
-local function parse_echo(body)
-  local e = { header_list = {}, headers = {} }
-  for line in body:gmatch("[^\n]+") do
-    local k, v = line:match("^(%S+) ?(.*)$")
-    if k == "header" then
-      local n, hv = v:match("^(.-): ?(.*)$")
-      e.header_list[#e.header_list + 1] = { n, hv }
-      e.headers[n:lower()] = hv
-    else
-      e[k] = v
-    end
-  end
-  return e
-end
-
-local function server_stats()
-  local res = assert(get("/stats"))
-  local s = {}
-  for k, v in res.body:gmatch("(%S+) (%d+)") do s[k] = tonumber(v) end
-  return s
-end
-
-local function tmpname()
-  local n = os.tmpname()
-  tmpfiles[#tmpfiles + 1] = n
-  return n
-end
-
-local function write_file(path, data)
-  local f = assert(io.open(path, "wb"))
-  f:write(data)
-  f:close()
-end
-
-local function sha256_file(path)
-  local p = assert(io.popen("sha256sum '" .. path .. "'"))
-  local out = p:read("l")
-  p:close()
-  return out:match("^(%x+)")
-end
-
-local function sha256(s)
-  local path = tmpname()
-  write_file(path, s)
-  return sha256_file(path)
-end
-
-local function file_size(path)
-  local f = assert(io.open(path, "rb"))
-  local n = f:seek("end")
-  f:close()
-  return n
-end
-
-local function status_kb(field)
-  local f = assert(io.open("/proc/self/status"))
-  local s = f:read("a")
-  f:close()
-  return tonumber(s:match(field .. ":%s*(%d+) kB"))
-end
-
-local function one_line(s) return type(s) == "string" and not s:find("[\r\n]") end
+local lh = dofile("tests/lua/lib/local_http.lua")
+local start_server, srv, get, parse_echo, server_stats = lh.start_server, lh.srv, lh.get, lh.parse_echo, lh.server_stats
+local tmpname, write_file, sha256_file, sha256 = lh.tmpname, lh.write_file, lh.sha256_file, lh.sha256
+local file_size, status_kb, one_line = lh.file_size, lh.status_kb, lh.one_line
 
 -- ---- start-up -----------------------------------------------------------------------------------
 

@@ -109,7 +109,24 @@ class Handler(http.server.BaseHTTPRequestHandler):
             time.sleep(float(p.get("s", 30)))
             self.close_connection = True
             return
+        if path == "/answer-early":  # answers before reading the body (as a service refusing a request)
+            self._send(403, "<Error><Code>AuthenticationFailed</Code></Error>", "application/xml")
+            self._read_body()
+            self.close_connection = True
+            return
         body_len, body_sha = self._read_body()
+        if path == "/chunked":  # a chunked answer with a chunk extension and a trailer
+            self.send_response(201)
+            self.send_header("Transfer-Encoding", "chunked")
+            self.send_header("X-Body-Len", str(body_len))
+            self.end_headers()
+            self.wfile.write(b"6;ext=1\r\nhello \r\n5\r\nworld\r\n0\r\nX-Trailer: yes\r\n\r\n")
+            return
+        if path == "/idle-close":  # a keep-alive answer, then the connection is dropped while idle
+            self._send(200, "bye")
+            time.sleep(float(p.get("s", 0.2)))
+            self.close_connection = True
+            return
         if path == "/echo":
             lines = ["method " + self.command, "path " + path, "query " + query,
                      "body_len %d" % body_len, "body_sha256 " + body_sha,
