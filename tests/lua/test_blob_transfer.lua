@@ -80,7 +80,19 @@ t.test("direct=true downloads: the same bytes, unaligned tails included, and the
       local tmpfs = mounts:find(" /tmp tmpfs ", 1, true)
       if not tmpfs then t.ok(direct_cached < MiB, "direct left " .. direct_cached .. " bytes cached") end
       t.ok(plain_cached > 4 * MiB, "a plain download is cached: " .. plain_cached)
+      -- the default, "auto": direct from direct_min_size (256 MiB unless given), false: never
+      c:download("odd.bin", dst, { block_size = BLOCK, direct_min_size = 4 * MiB })
+      local cb = cached_bytes(dst) -- before reading it back, which caches it
+      if not tmpfs then t.ok(cb < MiB, "auto above the size is direct: " .. cb) end
+      t.eq(crypto.hex(crypto.sha256_file(dst)), want, "sha256 with auto")
+      c:download("odd.bin", dst, { block_size = BLOCK, direct_min_size = 4 * MiB, direct = false })
+      t.ok(cached_bytes(dst) > 4 * MiB, "direct=false is cached")
     end
+    t.raises(function() c:download("odd.bin", dst, { direct = "yes" }) end, 'direct must be true, false or "auto"')
+    local dir, base = dst:match("^(.*/)([^/]+)$")
+    local p = io.popen("ls -a " .. dir .. " | grep -c -F " .. t.sh_quote(base .. ".") .. " || true")
+    t.eq(p:read("a"), "0\n", "no partial file left behind")
+    p:close()
     c:download("small.txt", dst, { direct = true }) -- one GET, all tail
     local f = io.open(dst, "rb"); t.eq(f:read("a"), string.rep("x", 10001)); f:close()
   end)

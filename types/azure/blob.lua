@@ -132,10 +132,10 @@ function Container:sas_url(opts) end
 ---@return table
 function Container:upload(name, path, opts) end
 
----Downloads a blob to a file in parallel ranges: disk space reserved first, renamed into place only when complete; direct=true writes past the page cache (O_DIRECT), for big outputs not read back at once.
+---Downloads a blob to a file in parallel ranges: disk space reserved first, renamed into place only when complete. direct: written past the page cache (O_DIRECT); "auto" (the default) does so from 256 MiB, false never.
 ---@param name string
 ---@param path string
----@param opts? {block_size?: integer, concurrency?: integer, progress?: boolean, direct?: boolean}
+---@param opts? {block_size?: integer, concurrency?: integer, progress?: boolean, direct?: boolean|"auto"}
 ---@return table
 function Container:download(name, path, opts) end
 

@@ -24,9 +24,11 @@ M.defaults = {
   -- already guards the bytes in transit. md5=true turns it on.
   md5 = false,
   window_bytes = 1024 * MiB,  -- bytes signed per send_many window (bounds signature age)
-  -- Downloads written with O_DIRECT, past the page cache: far less kernel CPU for big files and
-  -- nothing else evicted, but the file is not cached afterwards. For outputs not read back at once.
-  direct = false,
+  -- Downloads written with O_DIRECT, past the page cache: far less kernel CPU for big files (filling
+  -- the page cache is most of a download's cost) and nothing else evicted, but the file is not cached
+  -- afterwards. "auto": for downloads of at least direct_min_size; true: always; false: never.
+  direct = "auto",
+  direct_min_size = 256 * MiB,
 }
 
 local function crypto() return require "azure.core.crypto" end
@@ -244,13 +246,16 @@ function M.download_file(blob, path, opts)
     local _, perr = require("azure.core.sys").preallocate(tmp, size)
     if perr then error("azure.blob: " .. perr, 0) end
     local bs = M.block_size(size, opts)
+    local direct = opts.direct
+    if direct == "auto" then direct = size >= opts.direct_min_size
+    elseif type(direct) ~= "boolean" then error("azure.blob: opts.direct must be true, false or \"auto\"", 0) end
     local m = meter.new("download " .. blob.name, size, opts.progress)
     -- If-Match: every range must come from the same version of the blob.
     if size == 0 then
       -- nothing to fetch (a range GET of an empty blob is a 416)
     elseif size <= bs then
       blob.ctx:send { method = "GET", url = blob:_url(), headers = { ["If-Match"] = p.etag },
-        output = { file = tmp, offset = 0, direct = opts.direct }, expect = { 200 } }
+        output = { file = tmp, offset = 0, direct = direct }, expect = { 200 } }
     else
       local reqs, sizes = {}, {}
       for i = 1, math.ceil(size / bs) do
@@ -259,7 +264,7 @@ function M.download_file(blob, path, opts)
         sizes[i] = len
         reqs[i] = { method = "GET", url = blob:_url(), expect = { 206 },
           headers = { ["x-ms-range"] = string.format("bytes=%d-%d", off, off + len - 1), ["If-Match"] = p.etag },
-          output = { file = tmp, offset = off, direct = opts.direct } }
+          output = { file = tmp, offset = off, direct = direct } }
       end
       local wok, werr = run_windows(blob.ctx, reqs, sizes, opts, m)
       if not wok then m:finish(); error(werr, 0) end

@@ -46,7 +46,7 @@ return {
       { "sas_url", "opts: table", "string", "The container URL with a SAS." },
       { "upload", "name: string, path: string, opts?: {block_size?: integer, concurrency?: integer, progress?: boolean}",
         "table", "Uploads a file in parallel blocks (the block size grows with the file)." },
-      { "download", "name: string, path: string, opts?: {block_size?: integer, concurrency?: integer, progress?: boolean, direct?: boolean}", "table", "Downloads a blob to a file in parallel ranges: disk space reserved first, renamed into place only when complete; direct=true writes past the page cache (O_DIRECT), for big outputs not read back at once." },
+      { "download", "name: string, path: string, opts?: {block_size?: integer, concurrency?: integer, progress?: boolean, direct?: boolean|\"auto\"}", "table", "Downloads a blob to a file in parallel ranges: disk space reserved first, renamed into place only when complete. direct: written past the page cache (O_DIRECT); \"auto\" (the default) does so from 256 MiB, false never." },
       { "upload_string", "name: string, s: string, opts?: table", "table", "Uploads a string." },
       { "download_string", "name: string, opts?: table", "string", "A blob's content." },
       { "upload_many", "items: {name: string, path?: string, data?: string}[], opts?: table", "integer", "Uploads many blobs, several at a time; returns how many were uploaded." },
