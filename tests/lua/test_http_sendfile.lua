@@ -94,6 +94,27 @@ t.test("a kept connection the server dropped while idle is not used", function()
   t.eq(res.resent, nil)
 end)
 
+t.test("a kept connection that dies unanswered: the request once more on a fresh one, res.resent", function()
+  local path = data_file(30000)
+  assert(get("/echo", { method = "PUT", body = { file = path } })) -- leaves a kept connection
+  local res = assert(get("/drop-once?key=a", { method = "PUT", body = { file = path } }))
+  t.eq(res.status, 200)
+  t.eq(res.body, "answered 30000")
+  t.eq(res.resent, true, "the whole body had gone out the first time")
+  t.eq(res.reused, false, "answered on a fresh connection")
+end)
+
+t.test("localhost and [::1] URLs (whichever address answers)", function()
+  local path = data_file(1000)
+  local res = assert(http.request { url = "http://localhost:" .. srv().port .. "/echo", method = "PUT",
+                                    body = { file = path } })
+  t.eq(parse_echo(res.body).body_len, "1000")
+  t.match(parse_echo(res.body).headers["host"], "^localhost:%d+$")
+  local _, err = http.request { url = "http://[::1]:1/x", method = "PUT", body = { file = path } }
+  t.eq(err.kind, "connect")
+  t.match(err.message, "^%[::1%]:1: ")
+end)
+
 t.test("a chunked answer with extensions and trailers", function()
   local path = data_file(70000)
   local res = assert(get("/chunked", { method = "PUT", body = { file = path } }))

@@ -56,6 +56,7 @@ class Counters:
     active = 0
     max_active = 0
     tunnels = 0
+    dropped = set()
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -121,6 +122,15 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.send_header("X-Body-Len", str(body_len))
             self.end_headers()
             self.wfile.write(b"6;ext=1\r\nhello \r\n5\r\nworld\r\n0\r\nX-Trailer: yes\r\n\r\n")
+            return
+        if path == "/drop-once":  # the first request of a key is read and dropped unanswered, later ones answered
+            with Counters.lock:
+                first = p.get("key") not in Counters.dropped
+                Counters.dropped.add(p.get("key"))
+            if first:
+                self.close_connection = True
+                return
+            self._send(200, "answered %d" % body_len)
             return
         if path == "/idle-close":  # a keep-alive answer, then the connection is dropped while idle
             self._send(200, "bye")
