@@ -765,6 +765,8 @@ static int start_sendfile(xfer_t *x) {
     pool.requests++;
     pool.sendfile_requests++;
   } else {
+    free(x->sf); /* never started: nothing of it to free but itself */
+    x->sf = NULL;
     set_pre_failure(x, "other", "not enough memory");
   }
   membuf_free(&head);

@@ -100,6 +100,13 @@ t.test("direct=true downloads: the same bytes, unaligned tails included, and the
   if not ok then error(err, 0) end
 end)
 
+t.test("progress never goes backwards (a retried block counts once)", function()
+  local seen = {}
+  local m = require("azure.blob.meter").new("x", 100, function(done) seen[#seen + 1] = done end)
+  m:set(40); m:set(25); m:set(100)
+  t.eq(seen, { 40, 40, 100 })
+end)
+
 t.test("block size grows so a blob needs at most 50,000 blocks", function()
   local transfer = require "azure.blob.transfer"
   t.eq(transfer.block_size(100 * MiB, {}), 8 * MiB)

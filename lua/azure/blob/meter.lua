@@ -34,6 +34,8 @@ function M.new(label, total, progress)
 end
 
 function Meter:set(done)
+  -- Never backwards: a block or range sent again after a failure counts once.
+  if done < self.done then done = self.done end
   self.done = done
   if self.callback then self.callback(done, self.total) end
   if self.bar then
