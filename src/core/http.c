@@ -725,7 +725,16 @@ static int build_head(xfer_t *x, membuf_t *h) {
   rc |= head_add(h, " HTTP/1.1\r\n");
   azcurl.free(path);
   azcurl.free(query);
-  if (!has_header(x->hdrs, "host")) rc |= head_add(h, "Host: ") | head_add(h, x->host) | head_add(h, "\r\n");
+  if (!has_header(x->hdrs, "host")) { /* as libcurl: the port only when it is not http's 80 */
+    char *host = NULL, *port = NULL;
+    azcurl.url_get(x->cu, CURLUPART_HOST, &host, 0);
+    azcurl.url_get(x->cu, CURLUPART_PORT, &port, 0);
+    rc |= head_add(h, "Host: ") | head_add(h, host ? host : "");
+    if (port && strcmp(port, "80") != 0) rc |= head_add(h, ":") | head_add(h, port);
+    rc |= head_add(h, "\r\n");
+    azcurl.free(host);
+    azcurl.free(port);
+  }
   for (const struct curl_slist *l = x->hdrs; l; l = l->next) {
     size_t n = strlen(l->data);
     const char *colon = strchr(l->data, ':');
