@@ -127,6 +127,15 @@ local function request_token(endpoint, fields, ca_file)
   return body.access_token, expiry(body, t0)
 end
 
+-- The client-credentials grant with a signed JWT instead of a secret (certificate and workload identity).
+local function assertion_token(endpoint, client_id, scope, assertion, ca_file)
+  return request_token(endpoint, {
+    client_id = client_id, scope = scope, grant_type = "client_credentials",
+    client_assertion_type = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+    client_assertion = assertion,
+  }, ca_file)
+end
+
 local function required(opts, name, fn)
   local v = opts[name]
   if type(v) ~= "string" or v == "" then error(fn .. ": " .. name .. " (string) is required", 3) end
@@ -223,11 +232,7 @@ function M.client_certificate(opts)
   local thumb = x5t(cert)
   return new_credential("ClientCertificateCredential", function(_, scope)
     local assertion = M.client_assertion(key, thumb, client_id, endpoint)
-    return request_token(endpoint, {
-      client_id = client_id, scope = scope, grant_type = "client_credentials",
-      client_assertion_type = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
-      client_assertion = assertion,
-    }, opts.ca_file or c.ca_file)
+    return assertion_token(endpoint, client_id, scope, assertion, opts.ca_file or c.ca_file)
   end, { tenant = tenant, client_id = client_id, cloud = c })
 end
 
@@ -275,11 +280,7 @@ function M.workload_identity(opts)
     if not f then error(unavailable("WorkloadIdentityCredential", "cannot read " .. file .. ": " .. tostring(err)), 0) end
     local assertion = f:read("a"):gsub("%s+$", "")
     f:close()
-    return request_token(endpoint, {
-      client_id = client_id, scope = scope, grant_type = "client_credentials",
-      client_assertion_type = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
-      client_assertion = assertion,
-    }, opts.ca_file or c.ca_file)
+    return assertion_token(endpoint, client_id, scope, assertion, opts.ca_file or c.ca_file)
   end, { tenant = tenant, client_id = client_id, cloud = c })
 end
 

@@ -85,6 +85,7 @@
 #include <lauxlib.h>
 #include <lua.h>
 
+#include "util/clock.h"
 #include "util/curl_dl.h"
 #include "util/curl_util.h"
 #include "util/direct_out.h"
@@ -712,9 +713,10 @@ static int has_header(const struct curl_slist *l, const char *name) {
   return 0;
 }
 
-/* The request head libcurl would send for x: request line, Host, the request's headers (curl's "Name;"
- * spelling is an empty value, "Name:" a header libcurl would have left out), Accept, Content-Length. */
-static int build_head(xfer_t *x, membuf_t *h) {
+/* The request head libcurl would send for x to host:port (as the URL spells the host; the port with
+ * http's default): request line, Host, the request's headers (curl's "Name;" spelling is an empty value,
+ * "Name:" a header libcurl would have left out), Accept, Content-Length. */
+static int build_head(xfer_t *x, const char *host, const char *port, membuf_t *h) {
   char *path = NULL, *query = NULL;
   azcurl.url_get(x->cu, CURLUPART_PATH, &path, 0);
   azcurl.url_get(x->cu, CURLUPART_QUERY, &query, 0);
@@ -726,14 +728,9 @@ static int build_head(xfer_t *x, membuf_t *h) {
   azcurl.free(path);
   azcurl.free(query);
   if (!has_header(x->hdrs, "host")) { /* as libcurl: the port only when it is not http's 80 */
-    char *host = NULL, *port = NULL;
-    azcurl.url_get(x->cu, CURLUPART_HOST, &host, 0);
-    azcurl.url_get(x->cu, CURLUPART_PORT, &port, 0);
-    rc |= head_add(h, "Host: ") | head_add(h, host ? host : "");
-    if (port && strcmp(port, "80") != 0) rc |= head_add(h, ":") | head_add(h, port);
+    rc |= head_add(h, "Host: ") | head_add(h, host);
+    if (strcmp(port, "80") != 0) rc |= head_add(h, ":") | head_add(h, port);
     rc |= head_add(h, "\r\n");
-    azcurl.free(host);
-    azcurl.free(port);
   }
   for (const struct curl_slist *l = x->hdrs; l; l = l->next) {
     size_t n = strlen(l->data);
@@ -755,10 +752,10 @@ static int start_sendfile(xfer_t *x) {
   membuf_t head = {0};
   char *host = NULL, *port = NULL;
   x->sf = calloc(1, sizeof *x->sf);
-  int rc = x->sf ? build_head(x, &head) : -1;
-  if (rc == 0 && (azcurl.url_get(x->cu, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
-                  azcurl.url_get(x->cu, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) != CURLUE_OK))
-    rc = -1;
+  int rc = x->sf && azcurl.url_get(x->cu, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
+                   azcurl.url_get(x->cu, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) == CURLUE_OK
+               ? build_head(x, host, port, &head)
+               : -1;
   if (rc == 0) {
     sfh_t *t = x->sf;
     t->in_fd = x->in_fd;
@@ -951,8 +948,7 @@ static int xfer_finish(lua_State *L, xfer_t *x, lua_Integer *sent_total, lua_Int
     x->own_errno = t->file_errno;
     snprintf(x->errbuf, sizeof x->errbuf, "%s", t->message);
     x->status = t->status;
-    x->up_pos = x->up_len;
-    if (!t->sent_all) x->up_pos = (curl_off_t)t->body_sent;
+    x->up_pos = t->sent_all ? x->up_len : (curl_off_t)t->body_sent;
     x->resent = t->resent;
     /* the answer moves over; x->sf is freed by xfer_reset */
     membuf_free(&x->head_buf);
@@ -1046,12 +1042,6 @@ static int xfer_finish(lua_State *L, xfer_t *x, lua_Integer *sent_total, lua_Int
 
 /* ---- the loop ------------------------------------------------------------------------------------- */
 
-static double now_s(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* Pushes a new batch of `slots` transfer slots: a to-be-closed userdata (whatever error unwinds the
  * stack, its transfers are removed from the multi handle and freed) whose user value anchors the body
  * strings of the requests in flight. */
@@ -1123,7 +1113,7 @@ static int batch_run(lua_State *L, batch_t *b, const source_t *src, int progress
   lua_Integer next = 1, done = 0;
   int active = 0, last_ok = 0;
   lua_Integer sent_done = 0, recv_done = 0;
-  double last_progress = now_s();
+  double last_progress = monotonic_seconds();
   if (pool.busy) luaL_error(L, "http: a request cannot be made from a hook or progress callback");
   pool.busy = 1;
   b->owns_busy = 1;
@@ -1170,7 +1160,7 @@ static int batch_run(lua_State *L, batch_t *b, const source_t *src, int progress
       last_ok = end_running(L, x, out, &sent_done, &recv_done);
     }
     if (azlua_interrupted) batch_fail(L, b, "interrupted!");
-    if (progress && now_s() - last_progress >= PROGRESS_INTERVAL) {
+    if (progress && monotonic_seconds() - last_progress >= PROGRESS_INTERVAL) {
       lua_Integer su = sent_done, re = recv_done;
       for (int i = 0; i < b->n; i++) {
         if (b->x[i].state != X_RUNNING) continue;
@@ -1189,7 +1179,7 @@ static int batch_run(lua_State *L, batch_t *b, const source_t *src, int progress
       lua_pushinteger(L, su);
       lua_pushinteger(L, re);
       lua_call(L, 2, 0);
-      last_progress = now_s();
+      last_progress = monotonic_seconds();
     }
     if (finished == 0 && active > 0) {
       unsigned nw = 0;

@@ -12,14 +12,9 @@
 
 #include <lauxlib.h>
 
+#include "util/clock.h"
 #include "util/datetime.h"
 #include "util/interrupt.h"
-
-static double clock_seconds(clockid_t id) {
-  struct timespec ts;
-  clock_gettime(id, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static int l_now(lua_State *L) {
   lua_pushnumber(L, clock_seconds(CLOCK_REALTIME));

@@ -16,6 +16,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "util/clock.h"
+
 #define POOL_MAX 16
 #define POOL_IDLE_S 4.0          /* Node (Azurite) closes idle keep-alive connections after 5 s */
 #define HEAD_MAX (64 * 1024)     /* a longer response head is not an answer we understand */
@@ -35,18 +37,16 @@ static struct {
 } idle[POOL_MAX];
 static int nidle;
 
-static double now_s(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void pool_drop(int i) {
-  close(idle[i].fd);
+/* Takes entry i out of the pool; returns its descriptor. */
+static int pool_remove(int i) {
+  int fd = idle[i].fd;
   free(idle[i].key);
   memmove(&idle[i], &idle[i + 1], (size_t)(nidle - i - 1) * sizeof idle[0]);
   nidle--;
+  return fd;
 }
+
+static void pool_drop(int i) { close(pool_remove(i)); }
 
 static void pool_put(const char *key, int fd) {
   if (nidle == POOL_MAX) pool_drop(0); /* the oldest */
@@ -57,14 +57,14 @@ static void pool_put(const char *key, int fd) {
   }
   idle[nidle].fd = fd;
   idle[nidle].key = k;
-  idle[nidle].since = now_s();
+  idle[nidle].since = monotonic_seconds();
   nidle++;
 }
 
 /* A kept connection to key that still looks alive, or -1. Readable while idle means the server closed
  * it (or sent something unasked): either way it cannot carry a request. */
 static int pool_take(const char *key) {
-  double now = now_s();
+  double now = monotonic_seconds();
   for (int i = nidle - 1; i >= 0; i--) {
     if (strcmp(idle[i].key, key) != 0) continue;
     struct pollfd p = {idle[i].fd, POLLIN, 0};
@@ -72,11 +72,7 @@ static int pool_take(const char *key) {
       pool_drop(i);
       continue;
     }
-    int fd = idle[i].fd;
-    free(idle[i].key);
-    memmove(&idle[i], &idle[i + 1], (size_t)(nidle - i - 1) * sizeof idle[0]);
-    nidle--;
-    return fd;
+    return pool_remove(i);
   }
   return -1;
 }
@@ -102,7 +98,7 @@ __attribute__((format(printf, 3, 4))) static int fail(sfh_t *t, int error, const
   t->error = error;
   t->state = ST_DONE;
   t->keep = 0;
-  t->elapsed = now_s() - t->t_start;
+  t->elapsed = monotonic_seconds() - t->t_start;
   close_fd(t);
   return 1;
 }
@@ -112,7 +108,7 @@ static int done(sfh_t *t) {
   t->state = ST_DONE;
   /* Reusable only when both sides finished cleanly and nothing unasked follows the answer. */
   t->keep = !t->conn_close && t->sent_all && t->in.n == 0;
-  t->elapsed = now_s() - t->t_start;
+  t->elapsed = monotonic_seconds() - t->t_start;
   return 1;
 }
 
@@ -131,7 +127,7 @@ static int connect_next(sfh_t *t) {
     }
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    t->t_attempt = now_s();
+    t->t_attempt = monotonic_seconds();
     if (connect(fd, a->ai_addr, a->ai_addrlen) == 0 || errno == EINPROGRESS) {
       t->fd = fd;
       t->state = ST_CONNECTING;
@@ -146,7 +142,7 @@ static int connect_next(sfh_t *t) {
 
 static int connect_failed(sfh_t *t, int err) {
   return fail(t, SFH_E_CONNECT, "Failed to connect to %s port %s after %ld ms: %s", t->host, t->port,
-              (long)((now_s() - t->t_start) * 1000), strerror(err));
+              (long)((monotonic_seconds() - t->t_start) * 1000), strerror(err));
 }
 
 /* Starts (or restarts, fresh=1: never on a kept connection) the request from its first byte. */
@@ -158,7 +154,7 @@ static int begin_attempt(sfh_t *t, int fresh) {
   t->status = 0;
   t->clen = t->chunk_left = -1;
   t->in.n = t->resp_head.n = t->body.n = 0;
-  t->t_window = now_s();
+  t->t_window = monotonic_seconds();
   t->window_bytes = 0;
   t->fd = fresh ? -1 : pool_take(t->key);
   if (t->fd >= 0) {
@@ -249,17 +245,22 @@ static int retry_fresh(sfh_t *t) {
   return 1;
 }
 
+/* The server has begun to answer before the whole request went out (an early 4xx, say): stop sending
+ * and read the answer. The connection is not kept: the rest of the body would be read as the next
+ * request. 1 when that is the case. */
+static int read_early_answer(sfh_t *t) {
+  char c;
+  if (recv(t->fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) <= 0) return 0;
+  t->conn_close = 1;
+  t->state = ST_HEAD;
+  return 1;
+}
+
 static int send_failed(sfh_t *t, int err) {
   /* A kept connection the server had closed: once, on a fresh one. */
   if (t->reused && !t->got_any && !t->tried_fresh) return retry_fresh(t);
-  /* The server may have answered (and closed) before reading the whole body: read that answer. */
-  char c;
-  ssize_t r = recv(t->fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
-  if (r > 0) {
-    t->conn_close = 1;
-    t->state = ST_HEAD;
-    return 1;
-  }
+  /* The server may have answered (and closed) before reading the whole body. */
+  if (read_early_answer(t)) return 1;
   return fail(t, SFH_E_SEND, "Send failure: %s", strerror(err));
 }
 
@@ -269,16 +270,7 @@ static int step_send(sfh_t *t) {
     t->state = ST_HEAD;
     return 1;
   }
-  /* An answer before the request is complete (an early 4xx, say): stop sending and read it. */
-  struct pollfd p = {t->fd, POLLIN, 0};
-  if (poll(&p, 1, 0) > 0 && (p.revents & POLLIN)) {
-    char c;
-    if (recv(t->fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) > 0) {
-      t->conn_close = 1; /* the rest of the body would be read as the next request */
-      t->state = ST_HEAD;
-      return 1;
-    }
-  }
+  if (read_early_answer(t)) return 1;
   if (t->head_sent < t->head_len) {
     int more = t->in_len > 0 ? MSG_MORE : 0;
     ssize_t n = send(t->fd, t->head + t->head_sent, t->head_len - t->head_sent, MSG_NOSIGNAL | MSG_DONTWAIT | more);
@@ -507,7 +499,7 @@ static int step_recv(sfh_t *t) {
 /* ---- timeouts and the step -------------------------------------------------------------------------- */
 
 static int timed_out(sfh_t *t) {
-  double now = now_s();
+  double now = monotonic_seconds();
   long ms = (long)((now - t->t_start) * 1000);
   if (t->timeout_ms > 0 && ms >= t->timeout_ms)
     return fail(t, SFH_E_TIMEOUT, "Operation timed out after %ld milliseconds with %lld bytes received", ms,
@@ -549,24 +541,15 @@ void sfh_wait(const sfh_t *t, int *fd, short *events) {
   *events = t->state == ST_CONNECTING ? POLLOUT : t->state == ST_SENDING ? (short)(POLLOUT | POLLIN) : POLLIN;
 }
 
-static char *dup_n(const char *s, size_t n) {
-  char *d = malloc(n + 1);
-  if (d) {
-    memcpy(d, s, n);
-    d[n] = '\0';
-  }
-  return d;
-}
-
 void sfh_start(sfh_t *t, const char *host, const char *port, const char *head, size_t head_len) {
   t->fd = -1;
-  t->t_start = now_s();
+  t->t_start = monotonic_seconds();
   t->error = SFH_OK;
   size_t hl = strlen(host);
-  if (hl >= 2 && host[0] == '[' && host[hl - 1] == ']') t->host = dup_n(host + 1, hl - 2);
-  else t->host = dup_n(host, hl);
-  t->port = dup_n(port, strlen(port));
-  t->head = dup_n(head, head_len);
+  if (hl >= 2 && host[0] == '[' && host[hl - 1] == ']') t->host = strndup(host + 1, hl - 2);
+  else t->host = strdup(host);
+  t->port = strdup(port);
+  t->head = strndup(head, head_len); /* a request head has no NUL (http.c refuses one in headers) */
   t->head_len = head_len;
   size_t kl = hl + strlen(port) + 2;
   t->key = malloc(kl);

@@ -233,6 +233,9 @@ end
 function M.download_file(blob, path, opts)
   if type(path) ~= "string" then error("blob:download_file: path expected", 3) end
   opts = settings(blob.ctx, opts)
+  if opts.direct ~= "auto" and type(opts.direct) ~= "boolean" then
+    error("azure.blob: opts.direct must be true, false or \"auto\"", 0)
+  end
   local p = blob:properties()
   local size = p.size or 0
   local dir, base = path:match("^(.*/)([^/]+)$")
@@ -247,8 +250,7 @@ function M.download_file(blob, path, opts)
     if perr then error("azure.blob: " .. perr, 0) end
     local bs = M.block_size(size, opts)
     local direct = opts.direct
-    if direct == "auto" then direct = size >= opts.direct_min_size
-    elseif type(direct) ~= "boolean" then error("azure.blob: opts.direct must be true, false or \"auto\"", 0) end
+    if direct == "auto" then direct = size >= opts.direct_min_size end
     local m = meter.new("download " .. blob.name, size, opts.progress)
     -- If-Match: every range must come from the same version of the blob.
     if size == 0 then
