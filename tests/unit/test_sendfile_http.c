@@ -3,6 +3,7 @@
  * steps. Checks what arrives on the wire and how every kind of answer is read. */
 #include <arpa/inet.h>
 #include <check.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <stdio.h>
@@ -223,6 +224,29 @@ START_TEST(a_file_shorter_than_its_length_is_a_file_error) {
 }
 END_TEST
 
+/* /proc files cannot be sendfile'd (EINVAL) but can be read: the body goes through a buffer instead. */
+START_TEST(a_file_sendfile_refuses_goes_through_a_buffer) {
+  rig_t r;
+  rig_open(&r, 10);
+  int proc = open("/proc/self/status", O_RDONLY);
+  ck_assert_int_ge(proc, 0);
+  char want[40]; /* "Name:\t<name>\nUmask:\t0022\n...": the same on every read */
+  ck_assert_int_eq(pread(proc, want, sizeof want, 0), (ssize_t)sizeof want);
+  close(r.file);
+  r.file = proc;
+  start(&r, 0, sizeof want);
+  size_t got;
+  char *body = serve_read(&r, &got);
+  ck_assert_uint_eq(got, sizeof want);
+  ck_assert(memcmp(body, want, sizeof want) == 0);
+  free(body);
+  ck_assert_int_eq(answer_bytewise(&r, "HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n"), 1);
+  ck_assert_int_eq(r.t.error, SFH_OK);
+  ck_assert_int_eq(r.t.status, 201);
+  rig_close(&r);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("sendfile_http");
   TCase *tc = tcase_create("core");
@@ -233,6 +257,7 @@ int main(void) {
   tcase_add_test(tc, bad_answers_are_errors);
   tcase_add_test(tc, closed_mid_body_is_partial);
   tcase_add_test(tc, a_file_shorter_than_its_length_is_a_file_error);
+  tcase_add_test(tc, a_file_sendfile_refuses_goes_through_a_buffer);
   suite_add_tcase(s, tc);
   return lf_run_suite(s);
 }
