@@ -196,7 +196,9 @@ static int step_connect(sfh_t *t) {
 /* ---- sending ---------------------------------------------------------------------------------------- */
 
 /* sendfile raises SIGPIPE on a socket the peer closed (it has no MSG_NOSIGNAL): block it around the
- * call and take back the one this call raised, so neither a host nor an embedder is killed. */
+ * call and take back the one this call raised, so neither a host nor an embedder is killed. Not only
+ * on EPIPE: a sendfile that sent part of its bytes before the peer's reset returns that count, with
+ * the signal already raised. */
 static ssize_t sendfile_quiet(int out, int in, off_t *off, size_t n) {
   sigset_t pipe_set, old, pending;
   sigemptyset(&pipe_set);
@@ -206,7 +208,7 @@ static ssize_t sendfile_quiet(int out, int in, off_t *off, size_t n) {
   int was_pending = sigismember(&pending, SIGPIPE);
   ssize_t r = sendfile(out, in, off, n);
   int e = errno;
-  if (r < 0 && e == EPIPE && !was_pending) {
+  if (!was_pending && sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE)) {
     struct timespec zero = {0, 0};
     sigtimedwait(&pipe_set, NULL, &zero);
   }
